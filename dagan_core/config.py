@@ -1,0 +1,275 @@
+"""Frozen, validated hyperparameter objects.
+
+A synthesizer is fully described by one :class:`SynthesizerConfig`; it is written into every
+checkpoint and into pipeline metadata. ``make_synthesizer(strategy, **hyperparameters)`` maps flat
+keyword names onto the groups below (field names are unique across groups).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from dagan_core.errors import ConfigError
+
+STRATEGIES = ("dagan", "mdgan", "swift", "fedsyn", "local", "centralized")
+
+
+def _check(cond: bool, name: str, value: Any, rule: str) -> None:
+    if not cond:
+        raise ConfigError(f"hyperparameter {name}={value!r} is invalid: {rule}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Network shapes and the encoder.
+
+    Attributes:
+        embedding_dim: size of the noise vector z.
+        generator_dims: widths of the generator's residual blocks.
+        critic_dims: widths of each critic's hidden layers.
+        party_embedding_dim: size of the learned party code e_p.
+        pac: PacGAN pack size (reduced automatically for tiny parties).
+        max_modes: most Gaussian-mixture modes per continuous column.
+        gumbel_tau: temperature of the Gumbel-softmax heads.
+        critic_dropout: dropout rate inside the critics.
+    """
+
+    embedding_dim: int = 128
+    generator_dims: tuple[int, ...] = (256, 256)
+    critic_dims: tuple[int, ...] = (256, 256)
+    party_embedding_dim: int = 8
+    pac: int = 10
+    max_modes: int = 10
+    gumbel_tau: float = 0.2
+    critic_dropout: float = 0.5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "generator_dims", tuple(int(d) for d in self.generator_dims))
+        object.__setattr__(self, "critic_dims", tuple(int(d) for d in self.critic_dims))
+        _check(self.embedding_dim > 0, "embedding_dim", self.embedding_dim, "must be > 0")
+        _check(all(d > 0 for d in self.generator_dims), "generator_dims", self.generator_dims,
+               "widths must be > 0")
+        _check(all(d > 0 for d in self.critic_dims), "critic_dims", self.critic_dims,
+               "widths must be > 0")
+        _check(self.party_embedding_dim > 0, "party_embedding_dim", self.party_embedding_dim,
+               "must be > 0")
+        _check(self.pac >= 1, "pac", self.pac, "must be >= 1")
+        _check(1 <= self.max_modes <= 50, "max_modes", self.max_modes, "must be in [1, 50]")
+        _check(self.gumbel_tau > 0, "gumbel_tau", self.gumbel_tau, "must be > 0")
+        _check(0 <= self.critic_dropout < 1, "critic_dropout", self.critic_dropout,
+               "must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation.
+
+    Attributes:
+        epochs: passes over the pooled row count (steps per epoch = total rows // batch_size).
+        batch_size: rows generated per step, over all participating parties.
+        generator_lr / critic_lr: Adam learning rates.
+        weight_decay: Adam weight decay of the generator and the critics.
+        critic_steps: critic updates per generator update.
+        gp_lambda: gradient-penalty weight of the WGAN-GP critics.
+        cond_loss_weight: weight of the conditional cross-entropy term of the generator loss.
+        label_condition_prob: probability that a step's condition is drawn on the label column
+            (otherwise a discrete column is drawn uniformly, as in CTGAN).
+        seed: seed of every random draw (no global RNG is touched).
+        device: "auto", "cpu" or "cuda".
+    """
+
+    epochs: int = 100
+    batch_size: int = 500
+    generator_lr: float = 2e-4
+    critic_lr: float = 2e-4
+    weight_decay: float = 1e-6
+    critic_steps: int = 1
+    gp_lambda: float = 10.0
+    cond_loss_weight: float = 1.0
+    label_condition_prob: float = 0.5
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, "epochs", self.epochs, "must be >= 1")
+        _check(self.batch_size >= 2, "batch_size", self.batch_size, "must be >= 2")
+        _check(self.generator_lr > 0, "generator_lr", self.generator_lr, "must be > 0")
+        _check(self.critic_lr > 0, "critic_lr", self.critic_lr, "must be > 0")
+        _check(self.weight_decay >= 0, "weight_decay", self.weight_decay, "must be >= 0")
+        _check(self.critic_steps >= 1, "critic_steps", self.critic_steps, "must be >= 1")
+        _check(self.gp_lambda >= 0, "gp_lambda", self.gp_lambda, "must be >= 0")
+        _check(self.cond_loss_weight >= 0, "cond_loss_weight", self.cond_loss_weight,
+               "must be >= 0")
+        _check(0 <= self.label_condition_prob <= 1, "label_condition_prob",
+               self.label_condition_prob, "must be in [0, 1]")
+        _check(self.device in ("auto", "cpu", "cuda"), "device", self.device,
+               "must be one of 'auto', 'cpu', 'cuda'")
+
+
+@dataclass(frozen=True)
+class AttentionConfig:
+    """Local (inside a party, over label classes) and global (over parties) attention.
+
+    Attributes:
+        local_attention: switch for local attention; off = CTGAN log-frequency conditions.
+        local_beta: frequency exponent beta in pi ~ f^beta * exp(eta * gap); 0 uniform, 1 true mix.
+        local_eta: how strongly poorly fitted classes gain attention.
+        local_weight_clip: per-sample generator-loss weights are clipped to [1/c, c].
+        global_attention: switch for global attention; off = uniform alpha.
+        global_rho: size prior in alpha = softmax(rho * log(n_p/N) + eta_g * gap_p); 0 uniform.
+        global_eta: how strongly poorly fitted parties gain weight.
+        gap_momentum: exponential smoothing of the held-out fit gaps across epochs.
+        alpha_floor: every party keeps at least alpha_floor / K of the weight.
+    """
+
+    local_attention: bool = True
+    local_beta: float = 0.5
+    local_eta: float = 1.0
+    local_weight_clip: float = 3.0
+    global_attention: bool = True
+    global_rho: float = 0.5
+    global_eta: float = 2.0
+    gap_momentum: float = 0.7
+    alpha_floor: float = 0.25
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.local_beta <= 1, "local_beta", self.local_beta, "must be in [0, 1]")
+        _check(self.local_eta >= 0, "local_eta", self.local_eta, "must be >= 0")
+        _check(self.local_weight_clip >= 1, "local_weight_clip", self.local_weight_clip,
+               "must be >= 1")
+        _check(0 <= self.global_rho <= 1, "global_rho", self.global_rho, "must be in [0, 1]")
+        _check(self.global_eta >= 0, "global_eta", self.global_eta, "must be >= 0")
+        _check(0 <= self.gap_momentum < 1, "gap_momentum", self.gap_momentum, "must be in [0, 1)")
+        _check(0 <= self.alpha_floor <= 1, "alpha_floor", self.alpha_floor, "must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class FederationConfig:
+    """How parties take part, and the FedSyn baseline's knobs.
+
+    Attributes:
+        holdout_fraction: share of each party's rows its critic never trains on; used to measure
+            fit for global attention (parties under ``min_holdout_rows`` rows use training rows).
+        min_holdout_rows: smallest holdout worth keeping.
+        fedsyn_rounds_per_epoch: FedAvg rounds per epoch (FedSyn baseline).
+        fedsyn_noise_scale: Laplace scale b of the noise added to shared weights (0 = none).
+        fedsyn_clip: L-infinity clip of each weight update before noise (sensitivity bound).
+    """
+
+    holdout_fraction: float = 0.1
+    min_holdout_rows: int = 50
+    fedsyn_rounds_per_epoch: int = 5
+    fedsyn_noise_scale: float = 0.0
+    fedsyn_clip: float = 0.01
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.holdout_fraction < 0.5, "holdout_fraction", self.holdout_fraction,
+               "must be in [0, 0.5)")
+        _check(self.min_holdout_rows >= 1, "min_holdout_rows", self.min_holdout_rows,
+               "must be >= 1")
+        _check(self.fedsyn_rounds_per_epoch >= 1, "fedsyn_rounds_per_epoch",
+               self.fedsyn_rounds_per_epoch, "must be >= 1")
+        _check(self.fedsyn_noise_scale >= 0, "fedsyn_noise_scale", self.fedsyn_noise_scale,
+               "must be >= 0")
+        _check(self.fedsyn_clip > 0, "fedsyn_clip", self.fedsyn_clip, "must be > 0")
+
+
+_GROUPS = {
+    "model": ModelConfig,
+    "train": TrainConfig,
+    "attention": AttentionConfig,
+    "federation": FederationConfig,
+}
+
+# Preset overrides applied by strategy before the user's own hyperparameters.
+_PRESETS: dict[str, dict[str, Any]] = {
+    "dagan": {},
+    "mdgan": {"local_attention": False, "global_attention": False},
+    "swift": {"local_attention": False, "global_attention": False},
+    "fedsyn": {"local_attention": False, "global_attention": False},
+    "local": {"local_attention": False, "global_attention": False},
+    "centralized": {"local_attention": False, "global_attention": False},
+}
+
+
+@dataclass(frozen=True)
+class SynthesizerConfig:
+    """Everything that defines a synthesizer: its strategy and the four hyperparameter groups."""
+
+    strategy: str = "dagan"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    attention: AttentionConfig = field(default_factory=AttentionConfig)
+    federation: FederationConfig = field(default_factory=FederationConfig)
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(
+                f"unknown strategy {self.strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
+            )
+
+    @staticmethod
+    def hyperparameter_names() -> dict[str, str]:
+        """Map every flat hyperparameter name to the group that holds it."""
+        return {f.name: group for group, cls in _GROUPS.items() for f in fields(cls)}
+
+    @classmethod
+    def from_flat(cls, strategy: str = "dagan", **hyperparameters: Any) -> SynthesizerConfig:
+        """Build a config from a strategy name and flat hyperparameter names.
+
+        Raises:
+            ConfigError: on an unknown strategy or hyperparameter name (the message lists the
+                valid ones) or an invalid value.
+        """
+        if strategy not in STRATEGIES:
+            raise ConfigError(
+                f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
+            )
+        names = cls.hyperparameter_names()
+        unknown = sorted(set(hyperparameters) - set(names))
+        if unknown:
+            raise ConfigError(
+                f"unknown hyperparameter(s) {', '.join(unknown)}; valid names: "
+                f"{', '.join(sorted(names))}"
+            )
+        merged = {**_PRESETS[strategy], **hyperparameters}
+        per_group: dict[str, dict[str, Any]] = {g: {} for g in _GROUPS}
+        for name, value in merged.items():
+            per_group[names[name]][name] = value
+        return cls(strategy=strategy, **{g: _GROUPS[g](**kw) for g, kw in per_group.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready nested dict."""
+        out = dataclasses.asdict(self)
+        for group in ("model",):
+            for key, value in out[group].items():
+                if isinstance(value, tuple):
+                    out[group][key] = list(value)
+        return out
+
+    def to_flat(self) -> dict[str, Any]:
+        """Flat dict of every hyperparameter (the inverse of :meth:`from_flat`)."""
+        flat: dict[str, Any] = {}
+        for group in _GROUPS:
+            flat.update(dataclasses.asdict(getattr(self, group)))
+        return flat
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SynthesizerConfig:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            strategy=data["strategy"],
+            **{g: _GROUPS[g](**data.get(g, {})) for g in _GROUPS},
+        )
+
+    def replace(self, **hyperparameters: Any) -> SynthesizerConfig:
+        """A copy with some flat hyperparameters changed."""
+        flat = self.to_flat()
+        flat.update(hyperparameters)
+        names = self.hyperparameter_names()
+        return SynthesizerConfig(
+            strategy=self.strategy,
+            **{g: _GROUPS[g](**{k: v for k, v in flat.items() if names[k] == g}) for g in _GROUPS},
+        )

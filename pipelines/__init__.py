@@ -1,0 +1,1 @@
+"""Dagster code location of dagan: landing files to DuckDB analytics."""

@@ -1,0 +1,48 @@
+"""Where the pipeline keeps its files. Every path can be moved with an environment variable.
+
+- ``DAGAN_LANDING_DIR``: landing area, one sub-folder per party holding CSV or Parquet files
+  (default: the bundled Adult demo under ``demo/landing``).
+- ``DAGAN_VAR_DIR``: root of everything the pipeline writes (default ``var/`` in the repository).
+  Beneath it: ``parties/<party>/`` (each party's own storage: raw, validated and quarantined rows;
+  only that party's code reads it), ``models/<version>/`` (checkpoints keyed by model version) and
+  ``warehouse/dagan_warehouse.duckdb`` (the shared warehouse analysts query).
+- ``DAGAN_TEST_SET``: a real table held out from every party, for TSTR/TRTR utility metrics
+  (default: ``demo/reference/adult_test.csv``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def landing_dir() -> Path:
+    """Root of the landing area (one folder per party)."""
+    return Path(os.environ.get("DAGAN_LANDING_DIR", REPO_ROOT / "demo" / "landing"))
+
+
+def var_dir() -> Path:
+    """Root of everything the pipeline writes."""
+    return Path(os.environ.get("DAGAN_VAR_DIR", REPO_ROOT / "var"))
+
+
+def party_store_dir() -> Path:
+    """Root of the per-party private stores."""
+    return var_dir() / "parties"
+
+
+def model_store_dir() -> Path:
+    """Root of model checkpoints, one folder per model version."""
+    return var_dir() / "models"
+
+
+def warehouse_path() -> Path:
+    """The shared DuckDB warehouse file (its stem is not a schema name)."""
+    return var_dir() / "warehouse" / "dagan_warehouse.duckdb"
+
+
+def test_set_path() -> Path:
+    """Real held-out table used for utility metrics."""
+    return Path(os.environ.get("DAGAN_TEST_SET", REPO_ROOT / "demo" / "reference" / "adult_test.csv"))
