@@ -1,0 +1,126 @@
+"""Checkpoints: data, not pickles.
+
+A saved synthesizer is a folder with
+- ``config.json``: the full :class:`SynthesizerConfig`;
+- ``encoder.json``: schema, category vocabularies and global mixtures;
+- ``summaries.json``: each party's summary (row count, category counts, mixture parameters);
+- ``generators.pt``: generator state dicts (``torch.load(weights_only=True)``-safe);
+- ``history.json``: per-epoch statistics.
+No party row is ever written. Folders are written to a temporary sibling and renamed into place,
+so a half-written checkpoint is never visible.
+
+A training checkpoint (``checkpoint_dir`` of ``fit``) holds ``state.pt`` (coordinator state and
+each party's own critic/optimizer/attention state) and ``progress.json``; it lets training resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from dagan_core.config import SynthesizerConfig
+from dagan_core.data.encoder import TableEncoder
+from dagan_core.data.summary import PartySummary
+from dagan_core.errors import DAGANError
+
+if TYPE_CHECKING:
+    from dagan_core.synthesizers.base import Synthesizer
+
+FORMAT_VERSION = 1
+
+
+def _atomic_dir(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        write(tmp)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _dump(obj: Any, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=1, default=str))
+
+
+def save_synthesizer(synth: Synthesizer, path: str | Path) -> None:
+    """Write a fitted synthesizer (see module docstring)."""
+
+    def write(tmp: Path) -> None:
+        _dump({"format_version": FORMAT_VERSION, **synth.config.to_dict()}, tmp / "config.json")
+        _dump(synth.encoder.to_dict(), tmp / "encoder.json")
+        _dump([s.to_dict() for s in synth.summaries.values()], tmp / "summaries.json")
+        _dump(synth.history, tmp / "history.json")
+        torch.save({
+            "generators": [{k: v.detach().cpu() for k, v in g.state_dict().items()}
+                           for g in synth._generators],
+            "code_generator": list(synth._code_generator),
+        }, tmp / "generators.pt")
+
+    _atomic_dir(Path(path), write)
+
+
+def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
+    """Load a synthesizer saved by :meth:`Synthesizer.save` onto ``device``."""
+    from dagan_core.federation.coordinator import make_generator
+    from dagan_core.synthesizers.base import Synthesizer
+
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise DAGANError(f"no saved synthesizer in {path}")
+    raw = json.loads((path / "config.json").read_text())
+    if raw.pop("format_version", None) != FORMAT_VERSION:
+        raise DAGANError(f"{path} was written by an incompatible version")
+    config = SynthesizerConfig.from_dict(raw).replace(device=device)
+    synth = Synthesizer(config)
+    synth.encoder = TableEncoder.from_dict(json.loads((path / "encoder.json").read_text()))
+    summaries = [PartySummary.from_dict(d)
+                 for d in json.loads((path / "summaries.json").read_text())]
+    synth.summaries = {s.party: s for s in summaries}
+    synth.history = json.loads((path / "history.json").read_text())
+    weights = torch.load(path / "generators.pt", map_location=synth.device, weights_only=True)
+    gen = torch.Generator(device=synth.device)
+    for state in weights["generators"]:
+        g = make_generator(synth.encoder.layout, len(summaries), config, synth.device, gen)
+        g.load_state_dict(state)
+        g.eval()
+        synth._generators.append(g)
+    synth._code_generator = list(weights["code_generator"])
+    return synth
+
+
+def save_training_state(directory: str | Path, epoch: int, state: dict[str, Any],
+                        history: list[dict[str, Any]]) -> None:
+    """Write the epoch checkpoint used to resume training."""
+
+    def write(tmp: Path) -> None:
+        torch.save(state, tmp / "state.pt")
+        _dump({"epoch": epoch, "history": history}, tmp / "progress.json")
+
+    _atomic_dir(Path(directory) / "training_state", write)
+
+
+def load_training_state(directory: str | Path, device: torch.device
+                        ) -> tuple[int, dict[str, Any], list[dict[str, Any]]] | None:
+    """Return (last finished epoch, state, history), or None if there is no checkpoint."""
+    folder = Path(directory) / "training_state"
+    if not (folder / "progress.json").exists():
+        return None
+    progress = json.loads((folder / "progress.json").read_text())
+    state = torch.load(folder / "state.pt", map_location=device, weights_only=False)
+    return int(progress["epoch"]), state, progress["history"]

@@ -1,0 +1,194 @@
+"""The coordinator: owns the generator, never a row.
+
+It talks to parties only through a transport, by name. Each step it asks every participating
+party for conditions, generates all parties' fake rows in one generator pass, casts them to the
+parties, and back-propagates the returned per-row gradients (weighted in
+:mod:`dagan_core.federation.weighting`) together with the conditional loss.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from dagan_core.config import SynthesizerConfig
+from dagan_core.data.layout import ColumnLayout
+from dagan_core.data.sampler import cond_vectors
+from dagan_core.federation import messages as m
+from dagan_core.federation.transport import InProcessTransport
+from dagan_core.federation.weighting import global_attention, party_batch_sizes, row_weights
+from dagan_core.nn.generator import Generator, conditional_loss
+from dagan_core.nn.layers import build
+
+
+@dataclass(frozen=True)
+class PartyInfo:
+    """What the coordinator knows of a party: its name, row count and pack size."""
+
+    name: str
+    n_rows: int
+    pac: int
+
+
+def make_generator(layout: ColumnLayout, n_codes: int, config: SynthesizerConfig,
+                   device: torch.device, gen: torch.Generator) -> Generator:
+    """Build and seed-initialise a generator."""
+    mc = config.model
+    return build(lambda: Generator(layout, n_codes, mc.embedding_dim, mc.party_embedding_dim,
+                                   mc.generator_dims), device, gen)
+
+
+class Coordinator:
+    """Trains the generator against the parties' critics (see module docstring)."""
+
+    def __init__(
+        self, layout: ColumnLayout, parties: list[PartyInfo], transport: InProcessTransport,
+        config: SynthesizerConfig, *, n_codes: int, seed: int, device: torch.device,
+        participation: str = "all",
+    ):
+        """Create the generator and its optimizer.
+
+        Args:
+            participation: "all" (every party every step) or "one" (one party drawn uniformly
+                per step, as in the swift baseline).
+        """
+        self.layout = layout
+        self.parties = parties
+        self.transport = transport
+        self.config = config
+        self.device = device
+        self.participation = participation
+        self.rng = np.random.default_rng(seed)
+        self.torch_gen = torch.Generator(device=device)
+        self.torch_gen.manual_seed(seed)
+        self.generator = make_generator(layout, n_codes, config, device, self.torch_gen)
+        self.optimizer = torch.optim.Adam(
+            self.generator.parameters(), lr=config.train.generator_lr, betas=(0.5, 0.9),
+            weight_decay=config.train.weight_decay,
+        )
+        self.sizes = np.array([p.n_rows for p in parties], dtype=float)
+        self.packs = np.array([p.pac for p in parties])
+        self.gaps = np.zeros(len(parties))
+        self.alpha = global_attention(self.sizes, self.gaps, config.attention)
+
+    # ---- generation -------------------------------------------------------------------------
+    def generate(self, conds: list[m.Conditions], *, grad: bool) -> tuple[torch.Tensor, ...]:
+        """One generator pass for the concatenated conditions of several parties."""
+        blocks = np.concatenate([c.blocks for c in conds])
+        cats = np.concatenate([c.categories for c in conds])
+        codes = np.concatenate([c.party_codes for c in conds])
+        cond = torch.as_tensor(cond_vectors(self.layout, blocks, cats), device=self.device)
+        z = torch.randn(len(blocks), self.config.model.embedding_dim, device=self.device,
+                        generator=self.torch_gen)
+        party = torch.as_tensor(codes, device=self.device)
+        with torch.set_grad_enabled(grad):
+            raw = self.generator(z, party, cond)
+            fake = self.generator.activate(raw, self.config.model.gumbel_tau, self.torch_gen)
+        return raw, fake, torch.as_tensor(blocks, device=self.device), torch.as_tensor(
+            cats, device=self.device)
+
+    def _participants(self) -> tuple[list[int], np.ndarray]:
+        if self.participation == "one":
+            i = int(self.rng.integers(len(self.parties)))
+            n = max(1, round(self.config.train.batch_size / self.packs[i])) * self.packs[i]
+            return [i], np.array([n])
+        sizes = party_batch_sizes(self.alpha, self.config.train.batch_size, self.packs)
+        return list(range(len(self.parties))), sizes
+
+    def _split(self, x: torch.Tensor, sizes: np.ndarray) -> list[torch.Tensor]:
+        return list(torch.split(x, [int(s) for s in sizes]))
+
+    # ---- training ---------------------------------------------------------------------------
+    def step(self, stats: dict[str, Any]) -> None:
+        """One generator update preceded by ``critic_steps`` critic updates."""
+        idx, sizes = self._participants()
+        names = [self.parties[i].name for i in idx]
+        self.generator.train()
+        for _ in range(self.config.train.critic_steps):
+            conds = [self.transport.send(p, m.ConditionRequest(int(n)))
+                     for p, n in zip(names, sizes)]
+            _, fake, _, _ = self.generate(conds, grad=False)
+            for p, x in zip(names, self._split(fake, sizes)):
+                r = self.transport.send(p, m.CriticStep(x))
+                acc = stats.setdefault(p, [0.0, 0.0, 0.0, 0])
+                acc[0] += r.loss
+                acc[1] += r.wasserstein
+                acc[2] += r.gradient_penalty
+                acc[3] += 1
+        conds = [self.transport.send(p, m.ConditionRequest(int(n))) for p, n in zip(names, sizes)]
+        raw, fake, blocks, cats = self.generate(conds, grad=True)
+        grads, weights, g_loss = [], [], 0.0
+        for j, (p, x) in enumerate(zip(names, self._split(fake, sizes))):
+            fb = self.transport.send(p, m.GeneratorStep(x.detach()))
+            w = row_weights(self.alpha[idx[j]], fb.row_weights, int(sizes[j] // self.packs[idx[j]]))
+            grads.append(fb.row_gradients.to(self.device))
+            weights.append(torch.as_tensor(w, device=self.device, dtype=fake.dtype))
+            g_loss += self.alpha[idx[j]] * fb.loss
+        weighted = torch.cat(grads) * torch.cat(weights)[:, None]
+        cond_loss = conditional_loss(raw, self.layout, blocks, cats)
+        loss = (fake * weighted).sum() + self.config.train.cond_loss_weight * cond_loss
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        stats.setdefault("_g", [0.0, 0.0, 0])
+        stats["_g"][0] += g_loss / sum(self.alpha[i] for i in idx)
+        stats["_g"][1] += cond_loss.item()
+        stats["_g"][2] += 1
+
+    def measure_fit(self, max_rows: int = 1000) -> dict[str, Any]:
+        """Ask every party how well fakes match its held-out rows; update global attention."""
+        self.generator.eval()
+        gaps, class_gaps = [], {}
+        for i, info in enumerate(self.parties):
+            cond = self.transport.send(info.name, m.FitProbe(max_rows))
+            _, fake, _, _ = self.generate([cond], grad=False)
+            rep = self.transport.send(info.name, m.FitFakes(fake))
+            gaps.append(rep.gap)
+            class_gaps[info.name] = rep.class_gaps
+        mom = self.config.attention.gap_momentum
+        self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
+        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+        self.generator.train()
+        return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps}
+
+    def run_epoch(self, steps: int) -> dict[str, Any]:
+        """Train ``steps`` steps, then measure fit; return raw per-epoch statistics."""
+        start = time.perf_counter()
+        stats: dict[str, Any] = {}
+        for _ in range(steps):
+            self.step(stats)
+        fit = self.measure_fit()
+        g = stats.pop("_g")
+        return {
+            "seconds": time.perf_counter() - start,
+            "generator_loss": g[0] / g[2],
+            "cond_loss": g[1] / g[2],
+            "critic": {p: {"loss": a[0] / a[3], "wasserstein": a[1] / a[3],
+                           "gradient_penalty": a[2] / a[3]} for p, a in stats.items()},
+            "fit": fit,
+            "bytes": self.transport.reset_counters(),
+        }
+
+    # ---- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Generator, optimizer, attention and RNG state."""
+        return {
+            "generator": self.generator.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "gaps": self.gaps.tolist(),
+            "rng": self.rng.bit_generator.state,
+            "torch_gen": self.torch_gen.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        self.generator.load_state_dict(state["generator"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.gaps = np.asarray(state["gaps"], dtype=float)
+        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+        self.rng.bit_generator.state = state["rng"]
+        self.torch_gen.set_state(state["torch_gen"].cpu())

@@ -1,0 +1,232 @@
+"""A party: the only holder of its rows and of its critic.
+
+It draws conditions from its own rows (local attention decides how often each label class is
+asked for), trains its critic on its rows against fakes made for it, returns gradients on fake
+rows, and measures how well fakes match rows its critic never trained on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from dagan_core.config import SynthesizerConfig
+from dagan_core.data.layout import ColumnLayout
+from dagan_core.data.sampler import ConditionSampler, cond_vectors
+from dagan_core.federation import messages as m
+from dagan_core.nn.critic import Critic, gradient_penalty
+from dagan_core.nn.layers import build
+
+
+def pack_size(config: SynthesizerConfig, n_train: int) -> int:
+    """PacGAN pack size, reduced for tiny parties (at least 4 packs of its rows)."""
+    return int(max(1, min(config.model.pac, n_train // 4)))
+
+
+def rank_auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(score_pos > score_neg) with ties counted half (Mann-Whitney AUC)."""
+    if len(pos) == 0 or len(neg) == 0:
+        return 0.5
+    scores = np.concatenate([pos, neg])
+    order = scores.argsort(kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for v in np.unique(scores):  # average ranks of ties
+        tie = scores == v
+        if tie.sum() > 1:
+            ranks[tie] = ranks[tie].mean()
+    u = ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2
+    return float(u / (len(pos) * len(neg)))
+
+
+class Party:
+    """One participant of the federation (see module docstring)."""
+
+    def __init__(
+        self, name: str, encoded: np.ndarray, layout: ColumnLayout, config: SynthesizerConfig,
+        *, party_codes: np.ndarray, n_codes: int, seed: int, device: torch.device,
+        pac: int | None = None, code_in_critic: bool = False,
+    ):
+        """Take ownership of this party's encoded rows and build its critic.
+
+        Args:
+            party_codes: party code of each row (constant except for the pooled reference).
+            n_codes: number of party codes of the generator.
+            code_in_critic: append the party code one-hot to the critic input (pooled critic).
+        """
+        self.name = name
+        self.layout = layout
+        self.config = config
+        self.device = device
+        self.rng = np.random.default_rng(seed)
+        self.torch_gen = torch.Generator(device=device)
+        self.torch_gen.manual_seed(seed)
+        n = len(encoded)
+        fed = config.federation
+        n_hold = int(n * fed.holdout_fraction)
+        perm = self.rng.permutation(n)
+        if n_hold < fed.min_holdout_rows:
+            n_hold = 0
+        hold_idx, train_idx = perm[:n_hold], np.sort(perm[n_hold:])
+        self.n_rows = n
+        self._rows = torch.as_tensor(encoded[train_idx], device=device)
+        self._codes = party_codes[train_idx]
+        self._hold_rows = encoded[hold_idx] if n_hold else None
+        self._hold_codes = party_codes[hold_idx] if n_hold else None
+        self._code_in_critic = code_in_critic
+        self.n_codes = n_codes
+        self.sampler = ConditionSampler(encoded[train_idx], layout,
+                                        config.train.label_condition_prob)
+        self.pac = pac or pack_size(config, len(train_idx))
+        in_dim = layout.data_dim + layout.cond_dim + (n_codes if code_in_critic else 0)
+        self.critic = build(lambda: Critic(in_dim, config.model.critic_dims, self.pac,
+                                           config.model.critic_dropout), device, self.torch_gen)
+        self.optimizer = torch.optim.Adam(
+            self.critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9),
+            weight_decay=config.train.weight_decay,
+        )
+        label_width = layout.cond_blocks[layout.label_block].width
+        self.class_gap = np.zeros(label_width)
+        self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._probe: tuple[torch.Tensor, np.ndarray] | None = None
+
+    # ---- local attention ----------------------------------------------------------------
+    def label_probs(self) -> np.ndarray | None:
+        """pi over label classes: f^beta * exp(eta * gap), on classes this party holds."""
+        att = self.config.attention
+        if not att.local_attention:
+            return None
+        counts = self.sampler.label_counts.astype(float)
+        held = counts > 0
+        score = np.zeros_like(counts)
+        score[held] = (counts[held] / counts.sum()) ** att.local_beta * np.exp(
+            att.local_eta * self.class_gap[held])
+        return score / score.sum()
+
+    def _row_weights(self, blocks: np.ndarray, cats: np.ndarray) -> np.ndarray:
+        att = self.config.attention
+        w = np.ones(len(blocks))
+        if att.local_attention:
+            on_label = blocks == self.layout.label_block
+            w[on_label] = np.exp(att.local_eta * self.class_gap[cats[on_label]])
+            w = w / w.mean()
+            c = att.local_weight_clip
+            w = np.clip(w, 1 / c, c)
+        return w.astype(np.float32)
+
+    # ---- message handling -----------------------------------------------------------------
+    def handle(self, message: object) -> object:
+        """Answer one coordinator message."""
+        if isinstance(message, m.ConditionRequest):
+            return self._draw(message.n)
+        if isinstance(message, m.CriticStep):
+            return self._critic_step(message.fake_rows)
+        if isinstance(message, m.GeneratorStep):
+            return self._generator_feedback(message.fake_rows)
+        if isinstance(message, m.FitProbe):
+            return self._fit_probe(message.max_rows)
+        if isinstance(message, m.FitFakes):
+            return self._fit_report(message.fake_rows)
+        raise TypeError(f"party {self.name!r} cannot handle {type(message).__name__}")
+
+    def _draw(self, n: int) -> m.Conditions:
+        blocks, cats, rows = self.sampler.draw(n, self.rng, self.label_probs())
+        self._pending = (blocks, cats, rows)
+        return m.Conditions(blocks, cats, self._codes[rows])
+
+    def _critic_input(self, x: torch.Tensor, blocks, cats, codes) -> torch.Tensor:
+        parts = [x, torch.as_tensor(cond_vectors(self.layout, blocks, cats), device=self.device)]
+        if self._code_in_critic:
+            onehot = np.zeros((len(codes), self.n_codes), dtype=np.float32)
+            onehot[np.arange(len(codes)), codes] = 1.0
+            parts.append(torch.as_tensor(onehot, device=self.device))
+        return torch.cat(parts, dim=1)
+
+    def _critic_step(self, fake: torch.Tensor) -> m.CriticReport:
+        blocks, cats, rows = self._pending
+        codes = self._codes[rows]
+        self.critic.train()
+        real_in = self._critic_input(self._rows[rows], blocks, cats, codes)
+        fake_in = self._critic_input(fake.to(self.device), blocks, cats, codes)
+        s_real = self.critic(real_in, self.torch_gen)
+        s_fake = self.critic(fake_in, self.torch_gen)
+        gp = gradient_penalty(self.critic, real_in, fake_in, self.torch_gen)
+        w_dist = s_real.mean() - s_fake.mean()
+        loss = -w_dist + self.config.train.gp_lambda * gp
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return m.CriticReport(loss.item(), w_dist.item(), gp.item())
+
+    def _generator_feedback(self, fake: torch.Tensor) -> m.GeneratorFeedback:
+        blocks, cats, rows = self._pending
+        fake = fake.detach().to(self.device).requires_grad_(True)
+        self.critic.train()
+        scores = self.critic(self._critic_input(fake, blocks, cats, self._codes[rows]),
+                             self.torch_gen)
+        (grad,) = torch.autograd.grad(-scores.sum(), fake)
+        return m.GeneratorFeedback(grad, self._row_weights(blocks, cats),
+                                   float(-scores.mean()))
+
+    def _fit_probe(self, max_rows: int) -> m.Conditions:
+        if self._hold_rows is not None:
+            rows, codes = self._hold_rows, self._hold_codes
+        else:
+            pick = self.rng.choice(len(self._rows), size=min(max_rows, len(self._rows)),
+                                   replace=False)
+            rows, codes = self._rows[pick].cpu().numpy(), self._codes[pick]
+        b = self.layout.cond_blocks[self.layout.label_block]
+        labels = rows[:, b.data_start:b.data_start + b.width].argmax(axis=1)
+        take = []
+        for k in np.unique(labels):
+            idx = np.flatnonzero(labels == k)
+            n_k = max(self.pac, (min(len(idx), max_rows) // self.pac) * self.pac)
+            take.append(self.rng.choice(idx, size=n_k, replace=len(idx) < n_k))
+        take = np.concatenate(take)
+        blocks = np.full(len(take), self.layout.label_block)
+        self._probe = (torch.as_tensor(rows[take], device=self.device), labels[take])
+        self._probe_codes = codes[take]
+        return m.Conditions(blocks, labels[take], codes[take])
+
+    def _fit_report(self, fake: torch.Tensor) -> m.FitReport:
+        real, labels = self._probe
+        blocks = np.full(len(labels), self.layout.label_block)
+        self.critic.eval()
+        with torch.no_grad():
+            s_real = self.critic(self._critic_input(real, blocks, labels, self._probe_codes),
+                                 self.torch_gen).cpu().numpy()
+            s_fake = self.critic(self._critic_input(fake.to(self.device), blocks, labels,
+                                                    self._probe_codes),
+                                 self.torch_gen).cpu().numpy()
+        pack_labels = labels[:: self.pac]
+        gaps = np.full(len(self.class_gap), np.nan)
+        for k in np.unique(pack_labels):
+            sel = pack_labels == k
+            gaps[k] = float(np.clip(2 * (rank_auc(s_real[sel], s_fake[sel]) - 0.5), 0, 1))
+        gap = float(np.clip(2 * (rank_auc(s_real, s_fake) - 0.5), 0, 1))
+        mom = self.config.attention.gap_momentum
+        held = ~np.isnan(gaps)
+        self.class_gap[held] = mom * self.class_gap[held] + (1 - mom) * gaps[held]
+        n_hold = 0 if self._hold_rows is None else len(self._hold_rows)
+        return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold)
+
+    # ---- state (kept by the party; never sent to the coordinator) ---------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Critic, optimizer, attention and RNG state (no rows)."""
+        return {
+            "critic": self.critic.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "class_gap": self.class_gap.tolist(),
+            "rng": self.rng.bit_generator.state,
+            "torch_gen": self.torch_gen.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        self.critic.load_state_dict(state["critic"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.class_gap = np.asarray(state["class_gap"], dtype=float)
+        self.rng.bit_generator.state = state["rng"]
+        self.torch_gen.set_state(state["torch_gen"].cpu())

@@ -1,0 +1,153 @@
+"""Release sampling: unconditional, per party, any party mix, or conditioned on a value.
+
+Rows of a party are generated with the label drawn from that party's true label frequencies
+(the release distribution), in batches, generator in eval mode, with every random draw taken
+from generators seeded by the call's seed. Conditions are honoured exactly: the first condition
+steers the generator through the conditional vector and every condition is enforced by keeping
+only rows that satisfy it. A (party, value) cell with no real row is refused, never invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dagan_core.data.layout import TANH
+from dagan_core.data.sampler import cond_vectors
+from dagan_core.data.schema import CONTINUOUS
+from dagan_core.data.summary import category_key
+from dagan_core.errors import ConditionError
+
+if TYPE_CHECKING:
+    from dagan_core.synthesizers.base import Synthesizer
+
+CHUNK = 50_000
+MAX_ROUNDS = 50
+
+
+def _check_conditions(synth: Synthesizer, conditions: Mapping[str, object]) -> list[tuple]:
+    enc = synth.encoder
+    parsed = []
+    for column, value in conditions.items():
+        if column not in enc.schema.names:
+            raise ConditionError(f"unknown column {column!r} in conditions; columns: "
+                                 f"{', '.join(enc.schema.names)}")
+        if enc.schema.spec(column).kind == CONTINUOUS:
+            raise ConditionError(f"column {column!r} is continuous; only discrete columns "
+                                 f"can be conditioned on")
+        key = category_key(value)
+        if key not in enc.vocab[column]:
+            raise ConditionError(f"value {value!r} never occurs in column {column!r}; known "
+                                 f"values: {enc.vocab[column]}")
+        parsed.append((column, key, enc.layout.block_index(column), enc.vocab[column].index(key)))
+    return parsed
+
+
+def _count(synth: Synthesizer, party: str, column: str, key: Any) -> int:
+    return dict(synth.summaries[party].category_counts[column]).get(key, 0)
+
+
+def _allocate(synth: Synthesizer, n: int, party: str | None, parsed: list[tuple],
+              rng: np.random.Generator) -> dict[str, int]:
+    if party is not None:
+        if party not in synth.summaries:
+            raise ConditionError(f"unknown party {party!r}; parties: {', '.join(synth.parties)}")
+        for column, key, _, _ in parsed:
+            if _count(synth, party, column, key) == 0:
+                holders = [p for p in synth.parties if _count(synth, p, column, key) > 0]
+                raise ConditionError(
+                    f"party {party!r} has no row with {column}={key!r}, so the model has no "
+                    f"signal for that cell; parties that hold it: {holders}")
+        return {party: n}
+    if parsed:  # in proportion to each party's rows with the first value, among parties
+        column, key = parsed[0][:2]  # that hold every asked value
+        weights = np.array([
+            _count(synth, p, column, key)
+            if all(_count(synth, p, c, k) > 0 for c, k, *_ in parsed) else 0
+            for p in synth.parties], dtype=float)
+    else:
+        weights = np.array([synth.summaries[p].n_rows for p in synth.parties], dtype=float)
+    if weights.sum() == 0:
+        raise ConditionError(f"no party holds rows with {dict((c, k) for c, k, *_ in parsed)}")
+    counts = rng.multinomial(n, weights / weights.sum())
+    return {p: int(c) for p, c in zip(synth.parties, counts) if c > 0}
+
+
+def _generate(synth: Synthesizer, code: int, generator: torch.nn.Module, blocks: np.ndarray,
+              cats: np.ndarray, tgen: torch.Generator) -> np.ndarray:
+    layout = synth.encoder.layout
+    dev = synth.device
+    out = []
+    for s in range(0, len(blocks), CHUNK):
+        b, c = blocks[s:s + CHUNK], cats[s:s + CHUNK]
+        cond = torch.as_tensor(cond_vectors(layout, b, c), device=dev)
+        z = torch.randn(len(b), synth.config.model.embedding_dim, device=dev, generator=tgen)
+        codes = torch.full((len(b),), code, device=dev, dtype=torch.long)
+        with torch.no_grad():
+            raw = generator(z, codes, cond)
+            parts = []
+            for span in layout.spans:
+                x = raw[:, span.start:span.end]
+                if span.activation == TANH:
+                    parts.append(torch.tanh(x))
+                else:  # an exact categorical draw: argmax of Gumbel-perturbed logits
+                    u = torch.rand(x.shape, device=dev, generator=tgen)
+                    g = -torch.log(-torch.log(u + 1e-10) + 1e-10)
+                    parts.append(torch.nn.functional.one_hot(
+                        (x + g).argmax(dim=1), span.width).to(x.dtype))
+            out.append(torch.cat(parts, dim=1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, layout.data_dim), np.float32)
+
+
+def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
+                rng: np.random.Generator, tgen: torch.Generator) -> pd.DataFrame:
+    enc = synth.encoder
+    generator = synth.generator_for(party)
+    generator.eval()
+    code = synth.parties.index(party)
+    label = enc.schema.label
+    label_block = enc.layout.label_block
+    if not parsed:
+        counts = np.array([_count(synth, party, label, v) for v in enc.vocab[label]], float)
+        cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
+        blocks = np.full(n, label_block)
+        return enc.decode(_generate(synth, code, generator, blocks, cats, tgen))
+    _, _, block, cat = parsed[0]
+    kept: list[pd.DataFrame] = []
+    have = 0
+    for _ in range(MAX_ROUNDS):
+        m = max(2 * (n - have), 256)
+        rows = enc.decode(_generate(synth, code, generator, np.full(m, block),
+                                    np.full(m, cat), tgen))
+        ok = np.ones(len(rows), dtype=bool)
+        for column, key, _, _ in parsed:
+            ok &= rows[column].map(category_key).to_numpy() == key
+        kept.append(rows[ok])
+        have += int(ok.sum())
+        if have >= n:
+            return pd.concat(kept, ignore_index=True).iloc[:n]
+    raise ConditionError(f"the model of party {party!r} produced only {have} of {n} rows with "
+                         f"{dict((c, k) for c, k, *_ in parsed)} after {MAX_ROUNDS} rounds")
+
+
+def sample_rows(synth: Synthesizer, n: int, *, party: str | None,
+                conditions: Mapping[str, object] | None, seed: int) -> pd.DataFrame:
+    """See :meth:`Synthesizer.sample`."""
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ConditionError(f"n must be a non-negative integer, got {n!r}")
+    parsed = _check_conditions(synth, conditions or {})
+    rng = np.random.default_rng(seed)
+    tgen = torch.Generator(device=synth.device)
+    tgen.manual_seed(int(seed) % (2**63))
+    frames = []
+    for p, k in _allocate(synth, int(n), party, parsed, rng).items():
+        rows = _party_rows(synth, p, k, parsed, rng, tgen)
+        rows.insert(len(rows.columns), "party", p)
+        frames.append(rows)
+    if not frames:
+        return pd.DataFrame(columns=[*synth.encoder.schema.names, "party"])
+    return pd.concat(frames, ignore_index=True)
