@@ -168,7 +168,7 @@ class Party:
                              self.torch_gen)
         (grad,) = torch.autograd.grad(-scores.sum(), fake)
         return m.GeneratorFeedback(grad, self._row_weights(blocks, cats),
-                                   float(-scores.mean()))
+                                   -scores.detach().mean().item())
 
     def _fit_probe(self, max_rows: int) -> m.Conditions:
         if self._hold_rows is not None:

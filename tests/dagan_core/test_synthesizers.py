@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 import torch
 
-from dagan_core import STRATEGIES, ConditionError, NotFittedError, load_synthesizer, make_synthesizer
+from dagan_core import (
+    STRATEGIES,
+    ConditionError,
+    NotFittedError,
+    load_synthesizer,
+    make_synthesizer,
+)
 from tests.conftest import TINY
 
 
@@ -112,7 +118,8 @@ def test_checkpoint_holds_no_party_row(tiny_parties, tmp_path):
             walk(state)
             for t in tensors:
                 if t.is_floating_point():
-                    assert not torch.isclose(t.double(), torch.tensor(sentinel, dtype=torch.float64)).any()
+                    target = torch.tensor(sentinel, dtype=torch.float64)
+                    assert not torch.isclose(t.double(), target).any()
                     assert t.shape[-1:] != (s.encoder.layout.data_dim,) or t.dim() < 2
 
 

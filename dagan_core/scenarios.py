@@ -1,0 +1,337 @@
+"""Dual-imbalance scenarios: split one real table into K parties with controlled skew (DESIGN 4).
+
+``build_scenario`` holds the test set out first, then deals the remaining rows to K parties whose
+sizes follow a geometric progression (n_max / n_min = r) and whose label mixes are skewed by a
+Dirichlet(beta) draw per class; an optional cap makes each party's own label mix harsher.
+``load_benchmark`` reads the real benchmark tables of ``shared/datasets`` in a uniform shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dagan_core.errors import ConfigError, InvalidDataError
+
+logger = logging.getLogger(__name__)
+
+
+def _check(cond: bool, name: str, value: object, rule: str) -> None:
+    if not cond:
+        raise ConfigError(f"scenario parameter {name}={value!r} is invalid: {rule}")
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """Parameters of a dual-imbalance scenario.
+
+    Attributes:
+        n_parties: number of parties K (>= 1).
+        size_ratio: r = n_max / n_min of the target party sizes (>= 1; ignored when K = 1).
+        dirichlet_beta: concentration of the per-class Dirichlet draw over parties (> 0);
+            small values (0.1) give each class to few parties, large values (100) mix evenly.
+        ir_cap: None, or a minimum intra-party imbalance ratio (>= 1). In every party each class
+            other than the party's majority is downsampled to at most floor(majority / ir_cap)
+            rows, keeping >= 1 row of every class the party has. This makes the party's
+            majority:minority ratio at least ir_cap (harsher imbalance); dropped rows are unused.
+        test_fraction: share of each class held out as the test set when no test table is given.
+        seed: seed of every random draw.
+    """
+
+    n_parties: int = 5
+    size_ratio: float = 20.0
+    dirichlet_beta: float = 0.1
+    ir_cap: float | None = None
+    test_fraction: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.n_parties, int | np.integer) and self.n_parties >= 1,
+               "n_parties", self.n_parties, "must be an integer >= 1")
+        _check(math.isfinite(self.size_ratio) and self.size_ratio >= 1, "size_ratio",
+               self.size_ratio, "must be a finite number >= 1")
+        _check(math.isfinite(self.dirichlet_beta) and self.dirichlet_beta > 0,
+               "dirichlet_beta", self.dirichlet_beta, "must be a finite number > 0")
+        _check(self.ir_cap is None or (math.isfinite(self.ir_cap) and self.ir_cap >= 1),
+               "ir_cap", self.ir_cap, "must be None or a finite number >= 1")
+        _check(0 < self.test_fraction < 1, "test_fraction", self.test_fraction,
+               "must be in (0, 1)")
+        _check(isinstance(self.seed, int | np.integer) and self.seed >= 0, "seed", self.seed,
+               "must be an integer >= 0")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """K party tables and a held-out test table.
+
+    Attributes:
+        parties: ``party_0`` .. ``party_{K-1}`` -> rows, ``party_0`` the largest. Index labels
+            are those of the source table; rows keep the source order.
+        test: the held-out real test rows.
+        label: the label column.
+        config: the configuration that built the scenario.
+    """
+
+    parties: dict[str, pd.DataFrame]
+    test: pd.DataFrame
+    label: str
+    config: ScenarioConfig
+
+    def describe(self) -> pd.DataFrame:
+        """Rows per party (index ``party``) and per class (one column per class, as str) plus
+        ``n_rows``; a last row ``test`` describes the test set."""
+        frames = {**self.parties, "test": self.test}
+        table = pd.DataFrame({
+            name: df[self.label].astype(str).value_counts() for name, df in frames.items()
+        }).T.fillna(0).astype(int)
+        table = table[sorted(table.columns)]
+        table["n_rows"] = [len(df) for df in frames.values()]
+        table.index.name = "party"
+        return table
+
+
+def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+    """Integers proportional to ``weights`` that sum to ``total`` exactly."""
+    raw = weights / weights.sum() * total
+    base = np.floor(raw).astype(np.int64)
+    order = np.argsort(-(raw - base), kind="stable")
+    base[order[: total - int(base.sum())]] += 1
+    return base
+
+
+def _fit_margins(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Iterative proportional fitting: scale ``seed`` until row / column sums match."""
+    m = seed.copy()
+    for _ in range(5000):
+        m *= (rows / m.sum(axis=1))[:, None]
+        m *= (cols / m.sum(axis=0))[None, :]
+        if np.abs(m.sum(axis=1) - rows).max() < 1e-3:
+            break
+    return m
+
+
+def _class_groups(codes: np.ndarray, n_classes: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Row positions of each class, each group shuffled."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=n_classes))[:-1]
+    return [rng.permutation(g) for g in np.split(order, bounds)]
+
+
+def _party_counts(class_totals: np.ndarray, config: ScenarioConfig,
+                  rng: np.random.Generator) -> np.ndarray:
+    """The class x party count matrix (see :func:`build_scenario`)."""
+    k, n = config.n_parties, int(class_totals.sum())
+    ranks = np.arange(k) / max(k - 1, 1)
+    sizes = _largest_remainder(config.size_ratio ** (-ranks), n)
+    props = rng.dirichlet(np.full(k, config.dirichlet_beta), size=len(class_totals))
+    props = np.maximum(np.nan_to_num(props), 1e-12)
+    fitted = _fit_margins(props, class_totals.astype(float), sizes.astype(float))
+    counts = np.stack([_largest_remainder(row, int(t)) for row, t in zip(fitted, class_totals)])
+    while (col := counts.sum(axis=0)).min() < 2:  # every party keeps >= 2 rows
+        small, big = int(col.argmin()), int(col.argmax())
+        cls = int(counts[:, big].argmax())
+        counts[cls, big] -= 1
+        counts[cls, small] += 1
+    if config.ir_cap is not None:
+        for j in range(k):
+            column = counts[:, j]
+            limit = max(1, int(column.max() // config.ir_cap))
+            minor = (column > 0) & (np.arange(len(column)) != column.argmax())
+            column[minor] = np.minimum(column[minor], limit)
+    return counts
+
+
+def build_scenario(
+    df: pd.DataFrame,
+    label: str,
+    config: ScenarioConfig,
+    test_df: pd.DataFrame | None = None,
+) -> Scenario:
+    """Split a real table into K parties with controlled double imbalance.
+
+    Algorithm (deterministic for ``config.seed``, one ``numpy.random.default_rng``):
+
+    1. Test hold-out first. With ``test_df`` it is the test set as is and all of ``df`` is dealt.
+       Otherwise each class c with n_c rows gives round(test_fraction * n_c) random rows to the
+       test set, clipped to [1, n_c - 1] (0 for a class with one row), so every class keeps a
+       training row and every class with >= 2 rows reaches the test set.
+    2. Target party sizes: n_k proportional to r ** (-k / (K - 1)), k = 0..K-1 (geometric,
+       n_0 / n_{K-1} = r), rounded by largest remainder to sum to the N remaining rows.
+    3. Label skew: for each class draw proportions p_c ~ Dirichlet(beta, ..., beta) over the K
+       parties (floored at 1e-12). Iterative proportional fitting scales the class x party
+       matrix [p_c,k] until its row sums are the class counts and its column sums the target
+       sizes (the matrix closest to the draws in KL divergence with both margins); each class row
+       is rounded by largest remainder. Class totals are exact; party sizes match their targets up
+       to rounding (< number of classes rows). A party below 2 rows takes rows from the largest.
+    4. Optional ``ir_cap`` (see :class:`ScenarioConfig`) lowers non-majority class counts.
+    5. Each class's rows are shuffled and dealt to parties in consecutive blocks, so no row goes
+       to two parties. Parties are named by decreasing final size (``party_0`` largest).
+
+    Args:
+        df: the real training table (all rows labelled).
+        label: the label column.
+        config: the scenario parameters.
+        test_df: an official test split to use as the test set; None holds out a stratified
+            ``config.test_fraction`` of ``df``.
+
+    Returns:
+        The :class:`Scenario`.
+
+    Raises:
+        InvalidDataError: ``df`` is empty, lacks the label, has missing labels, or has fewer than
+            2 * K rows to deal.
+    """
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise InvalidDataError("the source table is empty")
+    if label not in df.columns:
+        raise InvalidDataError("label column is missing", column=label)
+    if df[label].isna().any():
+        raise InvalidDataError(f"{int(df[label].isna().sum())} rows have no label", column=label)
+    if test_df is not None and label not in test_df.columns:
+        raise InvalidDataError("label column is missing from the test table", column=label)
+    rng = np.random.default_rng(config.seed)
+    codes, classes = pd.factorize(df[label].astype(str), sort=True)
+    groups = _class_groups(codes, len(classes), rng)
+
+    if test_df is None:
+        test_parts = []
+        for i, group in enumerate(groups):
+            n_c = len(group)
+            n_test = int(np.clip(np.floor(config.test_fraction * n_c + 0.5),
+                                 1 if n_c >= 2 else 0, max(n_c - 1, 0)))
+            test_parts.append(group[:n_test])
+            groups[i] = group[n_test:]
+        test = df.iloc[np.sort(np.concatenate(test_parts))]
+    else:
+        test = test_df
+    totals = np.array([len(g) for g in groups], dtype=np.int64)
+    if totals.sum() < 2 * config.n_parties:
+        raise InvalidDataError(f"{int(totals.sum())} training rows cannot give "
+                               f"{config.n_parties} parties 2 rows each")
+
+    counts = _party_counts(totals, config, rng)
+    blocks = np.concatenate([np.zeros((len(totals), 1), np.int64),
+                             np.cumsum(counts, axis=1)], axis=1)
+    members = [
+        np.sort(np.concatenate([g[blocks[c, j]: blocks[c, j] + counts[c, j]]
+                                for c, g in enumerate(groups)]))
+        for j in range(config.n_parties)
+    ]
+    by_size = sorted(range(config.n_parties), key=lambda j: -len(members[j]))
+    parties = {f"party_{i}": df.iloc[members[j]] for i, j in enumerate(by_size)}
+    logger.info("scenario K=%d r=%.3g beta=%.3g ir_cap=%s: party sizes %s, test %d rows",
+                config.n_parties, config.size_ratio, config.dirichlet_beta, config.ir_cap,
+                [len(p) for p in parties.values()], len(test))
+    return Scenario(parties=parties, test=test, label=label, config=config)
+
+
+@dataclass(frozen=True)
+class BenchmarkTable:
+    """A real benchmark table.
+
+    Attributes:
+        train: training rows (index = row position in the source file).
+        test: the official test split, or None (``build_scenario`` then holds one out).
+        label: the label column.
+        discrete_columns: categorical columns, the label included.
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame | None
+    label: str
+    discrete_columns: tuple[str, ...]
+
+
+_ADULT_DISCRETE = ("workclass", "education", "marital-status", "occupation", "relationship",
+                   "race", "sex", "native-country", "income")
+_BANK_DISCRETE = ("job", "marital", "education", "default", "housing", "loan", "contact",
+                  "month", "poutcome", "y")
+_INTRUSION_DISCRETE = ("protocol_type", "service", "flag", "land", "logged_in", "is_guest_login",
+                       "is_host_login", "root_shell", "su_attempted", "class")
+# name -> (train file, test file or None, label, discrete columns incl. label)
+_BENCHMARKS: dict[str, tuple[str, str | None, str, tuple[str, ...]]] = {
+    "adult": ("adult.csv", "adult_test.csv", "income", _ADULT_DISCRETE),
+    "bank": ("bank.csv", None, "y", _BANK_DISCRETE),
+    "covertype": ("covertype.csv", None, "Cover_Type",
+                  ("Wilderness_Area", "Soil_Type", "Cover_Type")),
+    "credit": ("credit.csv.gz", None, "Class", ("Class",)),
+    "intrusion": ("intrusion.csv", None, "class", _INTRUSION_DISCRETE),
+}
+BENCHMARKS = tuple(sorted(_BENCHMARKS))
+
+
+def _collapse_one_hot(df: pd.DataFrame, prefix: str, label: str) -> pd.DataFrame:
+    """Replace the 0/1 columns ``prefix1..prefixM`` by one column holding the set column's name."""
+    cols = [c for c in df.columns if c.startswith(prefix) and c[len(prefix):].isdigit()]
+    names = np.array(cols, dtype=object)[df[cols].to_numpy().argmax(axis=1)]
+    out = df.drop(columns=cols)
+    out.insert(out.columns.get_loc(label), prefix, names)
+    return out
+
+
+def _stratified_subsample(df: pd.DataFrame, label: str, max_rows: int, seed: int) -> pd.DataFrame:
+    """``max_rows`` rows keeping the class mix (each class keeps >= 1 row), source order kept."""
+    codes, classes = pd.factorize(df[label].astype(str), sort=True)
+    rng = np.random.default_rng(seed)
+    groups = _class_groups(codes, len(classes), rng)
+    sizes = np.array([len(g) for g in groups])
+    floor = np.minimum(sizes, 1 if max_rows >= len(sizes) else 0)
+    quota = floor + _largest_remainder((sizes - floor).astype(float), max_rows - int(floor.sum()))
+    quota = np.minimum(quota, sizes)
+    keep = np.sort(np.concatenate([g[:q] for g, q in zip(groups, quota)]))
+    return df.iloc[keep]
+
+
+def load_benchmark(
+    name: str,
+    datasets_dir: str | Path,
+    max_rows: int | None = None,
+    seed: int = 0,
+) -> BenchmarkTable:
+    """Load a real benchmark table from ``shared/datasets`` (see its README).
+
+    ``covertype`` has its one-hot groups collapsed into ``Wilderness_Area`` and ``Soil_Type``
+    (values are the original column names, e.g. ``Soil_Type10``); ``credit`` has integer labels.
+    Only ``adult`` has an official test split.
+
+    Args:
+        name: one of ``adult``, ``bank``, ``covertype``, ``credit``, ``intrusion``.
+        datasets_dir: the folder holding the CSV files.
+        max_rows: when set and smaller than the training table, a seeded stratified subsample of
+            that many training rows (the test split is not subsampled).
+        seed: seed of the subsample.
+
+    Returns:
+        The :class:`BenchmarkTable`.
+
+    Raises:
+        ConfigError: unknown name, bad ``max_rows`` or a missing file.
+    """
+    if name not in _BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {name!r}; valid names: {', '.join(BENCHMARKS)}")
+    if max_rows is not None and max_rows < 1:
+        raise ConfigError(f"max_rows={max_rows!r} is invalid: must be None or >= 1")
+    train_file, test_file, label, discrete = _BENCHMARKS[name]
+    folder = Path(datasets_dir)
+    paths = [folder / f for f in (train_file, test_file) if f is not None]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"benchmark file {path} not found")
+    frames = [pd.read_csv(path) for path in paths]
+    if name == "covertype":
+        frames = [_collapse_one_hot(_collapse_one_hot(f, "Wilderness_Area", label),
+                                    "Soil_Type", label) for f in frames]
+    if name == "credit":
+        frames = [f.astype({label: np.int64}) for f in frames]
+    train = frames[0]
+    if max_rows is not None and max_rows < len(train):
+        train = _stratified_subsample(train, label, max_rows, seed)
+    test = frames[1] if len(frames) > 1 else None
+    logger.info("loaded benchmark %s: %d train rows, %s test rows", name, len(train),
+                None if test is None else len(test))
+    return BenchmarkTable(train=train, test=test, label=label, discrete_columns=discrete)
