@@ -1,0 +1,109 @@
+"""Discover parties in the landing area and keep their ingest up to date.
+
+The sensor's cursor maps each party to a fingerprint of its landing files (names, sizes and
+modification times). A party folder that appears becomes a new partition and gets a run; a party
+whose files change gets a new run. Producers should drop files atomically (write under a hidden
+name such as ``.part.csv``, then rename): hidden files are ignored.
+"""
+
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipelines.partitions import party_partitions
+from pipelines.resources import LandingArea
+
+CURSOR_VERSION = 1
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups("ingest", "profiling")
+    - dg.AssetSelection.assets("cross_party_profile"),
+    description=(
+        "Ingest, validate and profile one party (one partition per run; partitioned by "
+        "party_partitions, inferred from the selected assets)."
+    ),
+)
+
+
+def fingerprint_digest(fingerprint: Mapping[str, list[int]]) -> str:
+    """A short stable digest of a party's ``{file: [size, mtime_ns]}`` fingerprint."""
+    text = json.dumps(fingerprint, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_cursor(cursor: str | None) -> dict[str, str]:
+    """Party -> digest of its files at the last run request (empty for a missing/old cursor)."""
+    if not cursor:
+        return {}
+    try:
+        payload = json.loads(cursor)
+    except json.JSONDecodeError:
+        return {}
+    if not isinstance(payload, dict) or payload.get("version") != CURSOR_VERSION:
+        return {}
+    parties = payload.get("parties")
+    return {str(k): str(v) for k, v in parties.items()} if isinstance(parties, dict) else {}
+
+
+def write_cursor(digests: Mapping[str, str]) -> str:
+    return json.dumps({"version": CURSOR_VERSION, "parties": dict(sorted(digests.items()))})
+
+
+@dataclass(frozen=True)
+class PartyPlan:
+    """What one sensor tick should do."""
+
+    new_partitions: list[str]
+    to_run: dict[str, str]  # party -> digest of the files the run will read
+    cursor: str
+
+
+def plan_party_runs(
+    digests: Mapping[str, str], cursor: str | None, known_partitions: Iterable[str]
+) -> PartyPlan:
+    """Compare the landing area (party -> files digest) with the cursor and known partitions."""
+    seen = read_cursor(cursor)
+    known = set(known_partitions)
+    new_partitions = sorted(p for p in digests if p not in known)
+    to_run = {
+        p: d for p, d in sorted(digests.items()) if seen.get(p) != d or p in new_partitions
+    }
+    return PartyPlan(new_partitions, to_run, write_cursor(digests))
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Adds a partition for every new party folder in the landing area and requests an "
+        "ingest run for new parties and for parties whose files changed."
+    ),
+)
+def party_sensor(context: dg.SensorEvaluationContext, landing: LandingArea) -> dg.SensorResult:
+    digests = {}
+    for party in landing.parties():
+        files = landing.fingerprint(party)
+        if files:  # an empty folder is not a party yet
+            digests[party] = fingerprint_digest(files)
+    known = context.instance.get_dynamic_partitions(party_partitions.name)
+    plan = plan_party_runs(digests, context.cursor, known)
+    if plan.new_partitions:
+        context.log.info(f"new parties: {', '.join(plan.new_partitions)}")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"{party}:{digest}", partition_key=party)
+            for party, digest in plan.to_run.items()
+        ],
+        dynamic_partitions_requests=(
+            [party_partitions.build_add_request(plan.new_partitions)]
+            if plan.new_partitions
+            else []
+        ),
+        cursor=plan.cursor,
+    )
