@@ -1,0 +1,36 @@
+"""The code location: every domain's definitions plus the shared resources.
+
+Load it with ``dagster dev -w workspace.yaml`` (or ``-m pipelines.definitions``).
+"""
+
+import dagster as dg
+
+from pipelines import settings
+from pipelines.defs import analytics, automation, evaluation, ingest, profiling, synthesis, training
+from pipelines.resources.landing import LandingArea
+from pipelines.resources.model_store import ModelStore
+from pipelines.resources.party_store import PartyStore
+from pipelines.resources.warehouse import Warehouse
+
+
+def resources() -> dict[str, object]:
+    """Resources with their default locations (all movable with DAGAN_* environment variables)."""
+    return {
+        "party_store": PartyStore(),
+        "landing": LandingArea(),
+        "warehouse": Warehouse(),
+        "model_store": ModelStore(),
+        "io_manager": dg.FilesystemIOManager(base_dir=str(settings.var_dir() / "io")),
+    }
+
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    profiling.defs,
+    training.defs,
+    synthesis.defs,
+    evaluation.defs,
+    analytics.defs,
+    automation.defs,
+    dg.Definitions(resources=resources()),
+)

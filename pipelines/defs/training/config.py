@@ -1,0 +1,105 @@
+"""Run configuration of the training asset: one field per dagan_core hyperparameter.
+
+Field names are exactly the flat names of ``dagan_core.SynthesizerConfig.hyperparameter_names()``
+and defaults are dagan_core's own (read from its frozen dataclasses), except ``epochs``, which is
+demo-sized. Attention switches default to ``None``: the strategy's preset decides (on for
+``dagan``, off for the baselines); set them to compare ablations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import dagster as dg
+from pydantic import Field
+
+from dagan_core.config import (
+    AttentionConfig,
+    FederationConfig,
+    ModelConfig,
+    SynthesizerConfig,
+    TrainConfig,
+)
+
+_M, _T, _A, _F = ModelConfig(), TrainConfig(), AttentionConfig(), FederationConfig()
+
+#: Epochs of a pipeline run unless configured (dagan_core's library default is far longer).
+DEMO_EPOCHS = 10
+
+Strategy = Literal["dagan", "mdgan", "swift", "fedsyn", "local", "centralized"]
+
+
+class TrainingConfig(dg.Config):
+    """Which synthesizer to train and with which hyperparameters (see dagan_core.config)."""
+
+    strategy: Strategy = Field(default="dagan", description="dagan or a baseline.")
+    # ModelConfig
+    embedding_dim: int = Field(default=_M.embedding_dim, description="Size of the noise z.")
+    generator_dims: list[int] = Field(
+        default=list(_M.generator_dims), description="Widths of the generator's residual blocks."
+    )
+    critic_dims: list[int] = Field(
+        default=list(_M.critic_dims), description="Widths of each critic's hidden layers."
+    )
+    party_embedding_dim: int = Field(
+        default=_M.party_embedding_dim, description="Size of the learned party code."
+    )
+    pac: int = Field(default=_M.pac, description="PacGAN pack size (reduced for tiny parties).")
+    max_modes: int = Field(default=_M.max_modes, description="Most mixture modes per column.")
+    gumbel_tau: float = Field(default=_M.gumbel_tau, description="Gumbel-softmax temperature.")
+    critic_dropout: float = Field(default=_M.critic_dropout, description="Critic dropout rate.")
+    # TrainConfig
+    epochs: int = Field(default=DEMO_EPOCHS, description="Passes over the pooled row count.")
+    batch_size: int = Field(default=_T.batch_size, description="Rows generated per step.")
+    generator_lr: float = Field(default=_T.generator_lr, description="Generator Adam rate.")
+    critic_lr: float = Field(default=_T.critic_lr, description="Critic Adam rate.")
+    weight_decay: float = Field(default=_T.weight_decay, description="Adam weight decay.")
+    critic_steps: int = Field(default=_T.critic_steps, description="Critic steps per G step.")
+    gp_lambda: float = Field(default=_T.gp_lambda, description="Gradient-penalty weight.")
+    cond_loss_weight: float = Field(
+        default=_T.cond_loss_weight, description="Weight of the conditional cross-entropy."
+    )
+    label_condition_prob: float = Field(
+        default=_T.label_condition_prob, description="Share of steps conditioned on the label."
+    )
+    seed: int = Field(default=_T.seed, description="Seed of every random draw.")
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device.")
+    # AttentionConfig
+    local_attention: bool | None = Field(
+        default=None, description="Local attention over classes; None = strategy preset."
+    )
+    local_beta: float = Field(default=_A.local_beta, description="Frequency exponent beta.")
+    local_eta: float = Field(default=_A.local_eta, description="Gap sensitivity of local attn.")
+    local_weight_clip: float = Field(
+        default=_A.local_weight_clip, description="Clip of per-sample loss weights."
+    )
+    global_attention: bool | None = Field(
+        default=None, description="Global attention over parties; None = strategy preset."
+    )
+    global_rho: float = Field(default=_A.global_rho, description="Size prior of alpha.")
+    global_eta: float = Field(default=_A.global_eta, description="Gap sensitivity of alpha.")
+    gap_momentum: float = Field(default=_A.gap_momentum, description="Smoothing of fit gaps.")
+    alpha_floor: float = Field(default=_A.alpha_floor, description="Least share of each party.")
+    # FederationConfig
+    holdout_fraction: float = Field(
+        default=_F.holdout_fraction, description="Rows each critic never trains on."
+    )
+    min_holdout_rows: int = Field(
+        default=_F.min_holdout_rows, description="Smallest holdout worth keeping."
+    )
+    fedsyn_rounds_per_epoch: int = Field(
+        default=_F.fedsyn_rounds_per_epoch, description="FedAvg rounds per epoch (FedSyn)."
+    )
+    fedsyn_noise_scale: float = Field(
+        default=_F.fedsyn_noise_scale, description="Laplace noise on shared weights (FedSyn)."
+    )
+    fedsyn_clip: float = Field(default=_F.fedsyn_clip, description="Update clip (FedSyn).")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Flat hyperparameters for ``make_synthesizer`` (``None`` fields left to the preset)."""
+        values = self.model_dump(exclude={"strategy"})
+        return {k: v for k, v in values.items() if v is not None}
+
+    def synthesizer_config(self) -> SynthesizerConfig:
+        """The validated dagan_core config (raises dagan_core.ConfigError early)."""
+        return SynthesizerConfig.from_flat(self.strategy, **self.hyperparameters())

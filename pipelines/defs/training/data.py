@@ -1,0 +1,109 @@
+"""Glue of the training asset: which parties take part, their tables, logging, summaries."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.resources.party_store import VALIDATED, PartyStore
+
+PARTY_PARTITIONS = "parties"
+
+
+def training_parties(
+    instance: dg.DagsterInstance | None, party_store: PartyStore, log: Any = None
+) -> list[str]:
+    """Registered parties (``parties`` partitions) that hold validated rows.
+
+    Without registered partitions (direct invocation) every party with validated rows takes part.
+    Registered parties without validated rows are skipped with a warning.
+
+    Raises:
+        dg.Failure: if no party has validated rows.
+    """
+    stored = [p for p in party_store.parties() if party_store.has_table(p, VALIDATED)]
+    registered = instance.get_dynamic_partitions(PARTY_PARTITIONS) if instance else []
+    if registered:
+        missing = sorted(set(registered) - set(stored))
+        if missing:
+            (log or logging.getLogger(__name__)).warning(
+                f"parties without validated rows are left out: {', '.join(missing)}"
+            )
+        stored = [p for p in stored if p in set(registered)]
+    if not stored:
+        raise dg.Failure(
+            "no party has validated rows; materialize validated_party_table for each party first"
+        )
+    return stored
+
+
+def load_party_tables(party_store: PartyStore, parties: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Each party's validated rows, read party by party (they go only to that party's trainer)."""
+    return {party: party_store.read_validated(party) for party in parties}
+
+
+def class_counts(tables: Mapping[str, pd.DataFrame], label: str) -> dict[str, dict[str, int]]:
+    """party -> label value -> rows (counts only, never rows)."""
+    return {
+        party: {
+            str(k): int(v) for k, v in df[label].astype(str).value_counts().sort_index().items()
+        }
+        for party, df in tables.items()
+    }
+
+
+def epoch_logger(log: Any, epochs: int) -> Callable[[Any], None]:
+    """An ``on_epoch_end`` callback that logs losses and attention to the run's log."""
+
+    def _log(stats: Any) -> None:
+        critic = ", ".join(f"{p}={v:.3f}" for p, v in stats.critic_loss.items())
+        alpha = ", ".join(f"{p}={v:.3f}" for p, v in stats.alpha.items())
+        log.info(
+            f"epoch {stats.epoch + 1}/{epochs}: generator_loss={stats.generator_loss:.4f} "
+            f"cond_loss={stats.cond_loss:.4f} critic_loss[{critic}] alpha[{alpha}] "
+            f"({stats.seconds:.1f}s, {stats.bytes_exchanged} bytes)"
+        )
+
+    return _log
+
+
+def history_summary(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Headline numbers of a training history (the last epoch, totals)."""
+    if not history:
+        return {"epochs": 0}
+    last = history[-1]
+    return {
+        "epochs": len(history),
+        "final_generator_loss": last.get("generator_loss"),
+        "final_cond_loss": last.get("cond_loss"),
+        "final_critic_loss": last.get("critic_loss"),
+        "final_alpha": last.get("alpha"),
+        "seconds_per_epoch": sum(h.get("seconds", 0.0) for h in history) / len(history),
+        "bytes_exchanged": sum(int(h.get("bytes_exchanged", 0)) for h in history),
+    }
+
+
+def training_record(
+    config: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    label: str,
+    discrete_columns: Sequence[str],
+    seconds: float,
+    history: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The sidecar saved next to a checkpoint: config, schema roles, party sizes, class counts."""
+    counts = class_counts(tables, label)
+    return {
+        "strategy": config["strategy"],
+        "config": dict(config),
+        "label": label,
+        "discrete_columns": list(discrete_columns),
+        "columns": list(next(iter(tables.values())).columns),
+        "parties": {p: {"rows": len(df), "class_counts": counts[p]} for p, df in tables.items()},
+        "training_seconds": seconds,
+        "summary": history_summary(history),
+    }

@@ -1,0 +1,1 @@
+"""Builders that turn committed files into Dagster definitions."""

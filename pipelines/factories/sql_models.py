@@ -1,0 +1,200 @@
+"""dbt-like SQL models: one ``.sql`` file = one DuckDB table = one Dagster asset.
+
+Conventions (see dbt_like_sql/README.md):
+
+- ``dbt_like_sql/<layer>/<table>.sql`` builds the table ``<layer>.<table>`` in the warehouse; its
+  asset key is ``[<layer>, <table>]``.
+- A file holds exactly one ``SELECT`` (``WITH`` allowed); the factory wraps it in
+  ``CREATE OR REPLACE TABLE``. Header lines ``-- comment: ...`` become the table COMMENT.
+- Dependencies are inferred with sqlglot from the tables the query reads: another model's table
+  maps to that model's asset; other warehouse tables map through ``sources`` (exact
+  ``schema.table`` first, then ``schema.*``). Reading anything else is an error at load time, and
+  so is reading files (``read_csv``/``read_parquet``/...): models see only the warehouse.
+- ``code_version`` is the SHA-256 of the file, so editing a model marks it changed in the UI.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import sqlglot
+from sqlglot import exp
+
+from pipelines.metadata import column_schema, md_table
+from pipelines.resources.warehouse import Warehouse
+
+_COMMENT = re.compile(r"^\s*--\s*comment:\s?(.*)$", re.IGNORECASE)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SqlModelError(ValueError):
+    """A SQL model file breaks the conventions; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    """One parsed SQL model file."""
+
+    path: Path
+    schema: str
+    table: str
+    sql: str
+    comment: str | None
+    reads: tuple[str, ...]  # "schema.table" names the query reads, sorted
+
+    @property
+    def name(self) -> str:
+        """``schema.table`` of the table the model builds."""
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        """``[layer, table]``."""
+        return dg.AssetKey([self.schema, self.table])
+
+    @property
+    def code_version(self) -> str:
+        """SHA-256 of the file's text."""
+        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+
+
+def header_comment(sql: str) -> str | None:
+    """Join the ``-- comment:`` lines of a file (None when there are none)."""
+    parts = [m.group(1).strip() for line in sql.splitlines() if (m := _COMMENT.match(line))]
+    return " ".join(p for p in parts if p) or None
+
+
+def tables_read(sql: str, *, source: str = "<sql>") -> tuple[str, ...]:
+    """``schema.table`` names a single SELECT reads (CTE names excluded; bare names → ``main``).
+
+    Raises:
+        SqlModelError: if the text is not exactly one SELECT, or reads files.
+    """
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except sqlglot.errors.ParseError as err:
+        raise SqlModelError(f"{source}: cannot parse SQL: {err}") from err
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise SqlModelError(f"{source}: a model must be exactly one SELECT statement")
+    tree = statements[0]
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    names: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            func = table.this.sql(dialect="duckdb").split("(")[0].lower()
+            if func.startswith("read_") or isinstance(table.this, exp.Literal):
+                raise SqlModelError(f"{source}: models may read warehouse tables only, not {func}")
+            continue  # range(), unnest() and other table functions
+        if table.catalog:
+            raise SqlModelError(f"{source}: catalog-qualified table {table.sql()} is not allowed")
+        name, schema = table.name.lower(), (table.db or "").lower()
+        if not schema and name in ctes:
+            continue
+        names.add(f"{schema or 'main'}.{name}")
+    return tuple(sorted(names))
+
+
+def load_sql_model(path: Path, root: Path) -> SqlModel:
+    """Parse one model file under ``root``."""
+    rel = path.relative_to(root)
+    if len(rel.parts) != 2:
+        raise SqlModelError(f"{rel}: models live exactly one folder deep: <layer>/<table>.sql")
+    schema, table = rel.parts[0], path.stem
+    for part in (schema, table):
+        if not _NAME.match(part):
+            raise SqlModelError(f"{rel}: {part!r} is not a valid lower-case identifier")
+    sql = path.read_text(encoding="utf-8")
+    return SqlModel(
+        path=path,
+        schema=schema,
+        table=table,
+        sql=sql,
+        comment=header_comment(sql),
+        reads=tables_read(sql, source=str(rel)),
+    )
+
+
+def discover_sql_models(root: Path) -> list[SqlModel]:
+    """Every model under ``root`` (sorted by path)."""
+    return [load_sql_model(p, root) for p in sorted(root.glob("*/*.sql"))]
+
+
+def resolve_upstream(
+    table: str, models: Mapping[str, SqlModel], sources: Mapping[str, dg.AssetKey]
+) -> dg.AssetKey | None:
+    """Asset that produces ``schema.table``: a model, an exact source, or a ``schema.*`` source."""
+    if table in models:
+        return models[table].asset_key
+    if table in sources:
+        return sources[table]
+    return sources.get(table.split(".")[0] + ".*")
+
+
+def build_sql_model_assets(
+    root: Path,
+    sources: Mapping[str, dg.AssetKey],
+    *,
+    group_name: str = "analytics",
+) -> list[dg.AssetsDefinition]:
+    """One unpartitioned asset per SQL file under ``root``.
+
+    Args:
+        root: the dbt_like_sql folder.
+        sources: ``"schema.table"`` or ``"schema.*"`` → the asset that writes that table.
+        group_name: Dagster group of the assets.
+
+    Raises:
+        SqlModelError: on a malformed file, a duplicate table, a dependency cycle, or a table
+            that neither a model nor a source produces.
+    """
+    models = {m.name: m for m in discover_sql_models(root)}
+    assets = []
+    for model in models.values():
+        deps = []
+        for table in model.reads:
+            if table == model.name:
+                raise SqlModelError(f"{model.path.name}: a model cannot read its own table")
+            key = resolve_upstream(table, models, sources)
+            if key is None:
+                known = sorted({*models, *sources})
+                raise SqlModelError(
+                    f"{model.schema}/{model.path.name}: reads {table}, which no model or pipeline "
+                    f"asset writes (known: {', '.join(known)})"
+                )
+            # Upstream pipeline tables are partitioned by model version; a model reads them whole.
+            deps.append(dg.AssetDep(key, partition_mapping=dg.AllPartitionMapping()))
+        assets.append(_sql_asset(model, deps, group_name))
+    return assets
+
+
+def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=model.asset_key,
+        deps=deps,
+        group_name=group_name,
+        code_version=model.code_version,
+        description=model.comment or f"SQL model {model.schema}/{model.path.name}",
+        kinds={"duckdb", "sql"},
+        metadata={
+            "sql_file": dg.MetadataValue.path(str(model.path)),
+            "dagster/table_name": model.name,
+        },
+    )
+    def _build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        rows = warehouse.create_table_as(model.table, model.sql, model.schema, model.comment)
+        columns = warehouse.columns(model.table, model.schema)
+        context.log.info(f"built {model.name}: {rows} rows")
+        return dg.MaterializeResult(
+            value=model.name,
+            metadata={
+                "dagster/row_count": rows,
+                "dagster/column_schema": column_schema(columns),
+                "sql": dg.MetadataValue.md(f"```sql\n{model.sql.strip()}\n```"),
+                "preview": md_table(warehouse.preview(model.table, model.schema), max_rows=20),
+            },
+        )
+
+    return _build
