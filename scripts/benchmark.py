@@ -41,6 +41,21 @@ VARIANTS = {
 }
 
 
+def held_out_split(table, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold the real test set out first (official split, else a stratified 20 %), then
+    optionally subsample the training rows (stratified) to ``max_rows``."""
+    from sklearn.model_selection import train_test_split
+
+    train, test = table.train, table.test
+    if test is None:
+        train, test = train_test_split(train, test_size=0.2, stratify=train[table.label],
+                                       random_state=seed)
+    if max_rows is not None and len(train) > max_rows:
+        train, _ = train_test_split(train, train_size=max_rows, stratify=train[table.label],
+                                    random_state=seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
 def run_one(args: tuple) -> dict:
     """Fit and score one (variant, seed); runs in a worker process with one thread."""
     variant, seed, opts = args
@@ -53,10 +68,11 @@ def run_one(args: tuple) -> dict:
         from dagan_core.metrics import ml_utility, privacy_report, similarity_report
         from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
-        table = load_benchmark(opts["dataset"], DATASETS, max_rows=opts["max_rows"], seed=seed)
-        scenario = build_scenario(table.train, table.label, ScenarioConfig(
+        table = load_benchmark(opts["dataset"], DATASETS)
+        train, test = held_out_split(table, opts["max_rows"], seed)
+        scenario = build_scenario(train, table.label, ScenarioConfig(
             n_parties=opts["parties"], size_ratio=opts["size_ratio"],
-            dirichlet_beta=opts["beta"], ir_cap=opts["ir_cap"], seed=seed), test_df=table.test)
+            dirichlet_beta=opts["beta"], ir_cap=opts["ir_cap"], seed=seed), test_df=test)
         parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
         pooled = pd.concat([d.assign(party=p) for p, d in parties.items()], ignore_index=True)
         discrete = [c for c in table.discrete_columns if c != table.label]

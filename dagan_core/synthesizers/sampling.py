@@ -111,11 +111,22 @@ def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
     code = synth.parties.index(party)
     label = enc.schema.label
     label_block = enc.layout.label_block
-    if not parsed:
+    if not parsed:  # release mix: labels at the party's true frequencies, honoured exactly
         counts = np.array([_count(synth, party, label, v) for v in enc.vocab[label]], float)
         cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
         blocks = np.full(n, label_block)
-        return enc.decode(_generate(synth, code, generator, blocks, cats, tgen))
+        rows = enc.decode(_generate(synth, code, generator, blocks, cats, tgen))
+        for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
+            wrong = np.flatnonzero(rows[label].map(category_key).to_numpy()
+                                   != np.asarray(enc.vocab[label], dtype=object)[cats])
+            if len(wrong) == 0:
+                return rows
+            again = enc.decode(_generate(synth, code, generator, blocks[wrong], cats[wrong],
+                                         tgen))
+            for j, column in enumerate(rows.columns):  # column-wise keeps the dtypes
+                rows.iloc[wrong, j] = again[column].to_numpy()
+        raise ConditionError(f"the model of party {party!r} did not produce the asked label "
+                             f"classes after {MAX_ROUNDS} rounds; train it longer")
     _, _, block, cat = parsed[0]
     kept: list[pd.DataFrame] = []
     have = 0

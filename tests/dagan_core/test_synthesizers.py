@@ -153,3 +153,15 @@ def test_fedsyn_noise_reports_epsilon(tiny_parties):
     s = make_synthesizer("fedsyn", **{**TINY, "epochs": 1}, fedsyn_noise_scale=0.001)
     s.fit(tiny_parties, label="y")
     assert s.epsilon_per_round > 0
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_release_never_invents_a_party_class_cell(fitted, strategy):
+    s = fitted[0][strategy]
+    out = s.sample(600, seed=4)
+    assert "yes" not in set(out.loc[out["party"] == "party_c", "y"])
+    # and each party's label mix follows its real mix
+    for p, df in fitted[1].items():
+        real = (df["y"] == "yes").mean()
+        synth = (out.loc[out["party"] == p, "y"] == "yes").mean()
+        assert abs(real - synth) < 0.12
