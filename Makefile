@@ -11,25 +11,25 @@ UI_HOME ?= $(CURDIR)/.dagster_home
 venv: $(STAMP)
 
 # torch first, pinned: the CPU wheel is available locally, an unpinned torch would pull CUDA wheels.
-$(STAMP):
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install torch==2.13.0
 	$(VENV)/bin/pip install -e ".[dev]"
 	touch $(STAMP)
 
-demo:
+demo: venv
 	$(PY) scripts/run_demo.py
 
-test:
+test: venv
 	$(PY) -m pytest -q
 
-lint:
+lint: venv
 	$(VENV)/bin/ruff check .
 
-ui:
+ui: venv
 	mkdir -p $(UI_HOME)
 	test -f $(UI_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(UI_HOME)/dagster.yaml
 	DAGSTER_HOME=$(UI_HOME) setsid env --default-signal=INT,TERM $(VENV)/bin/dagster dev -w workspace.yaml
 
-sql:
+sql: venv
 	$(PY) scripts/sql_shell.py
