@@ -125,10 +125,10 @@ class TableEncoder:
                     cols[spec.name] = x
             else:
                 idx = data[:, span.start:span.end].argmax(axis=1)
-                values = np.empty(len(idx), dtype=object)
                 vocab = self.vocab[spec.name]
-                values[:] = [vocab[i] for i in idx]
-                series = pd.Series(values)
+                lookup = np.empty(len(vocab), dtype=object)
+                lookup[:] = vocab
+                series = pd.Series(lookup[idx])
                 if spec.dtype in ("int", "bool") and None not in vocab:
                     series = series.astype("int64" if spec.dtype == "int" else "bool")
                 cols[spec.name] = series.to_numpy()

@@ -79,9 +79,10 @@ def _allocate(synth: Synthesizer, n: int, party: str | None, parsed: list[tuple]
 
 def _generate(synth: Synthesizer, code: int, generator: torch.nn.Module, blocks: np.ndarray,
               cats: np.ndarray, tgen: torch.Generator) -> np.ndarray:
+    """Encoded rows (one-hot spans drawn exactly from the generator's categorical outputs)."""
     layout = synth.encoder.layout
     dev = synth.device
-    out = []
+    out = np.zeros((len(blocks), layout.data_dim), dtype=np.float32)
     for s in range(0, len(blocks), CHUNK):
         b, c = blocks[s:s + CHUNK], cats[s:s + CHUNK]
         cond = torch.as_tensor(cond_vectors(layout, b, c), device=dev)
@@ -89,58 +90,59 @@ def _generate(synth: Synthesizer, code: int, generator: torch.nn.Module, blocks:
         codes = torch.full((len(b),), code, device=dev, dtype=torch.long)
         with torch.no_grad():
             raw = generator(z, codes, cond)
-            parts = []
+            u = torch.rand(raw.shape, device=dev, generator=tgen)
+            noisy = raw - torch.log(-torch.log(u + 1e-10) + 1e-10)  # Gumbel-max draws
+            rows = np.arange(s, s + len(b))
             for span in layout.spans:
-                x = raw[:, span.start:span.end]
                 if span.activation == TANH:
-                    parts.append(torch.tanh(x))
-                else:  # an exact categorical draw: argmax of Gumbel-perturbed logits
-                    u = torch.rand(x.shape, device=dev, generator=tgen)
-                    g = -torch.log(-torch.log(u + 1e-10) + 1e-10)
-                    parts.append(torch.nn.functional.one_hot(
-                        (x + g).argmax(dim=1), span.width).to(x.dtype))
-            out.append(torch.cat(parts, dim=1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, layout.data_dim), np.float32)
+                    out[s:s + len(b), span.start] = torch.tanh(raw[:, span.start]).cpu().numpy()
+                else:
+                    k = noisy[:, span.start:span.end].argmax(dim=1).cpu().numpy()
+                    out[rows, span.start + k] = 1.0
+    return out
+
+
+def _satisfied(layout, data: np.ndarray, wanted: list[tuple[int, np.ndarray | int]]) -> np.ndarray:
+    """Rows whose category in each (block, category) pair equals the wanted one."""
+    ok = np.ones(len(data), dtype=bool)
+    for block_index, cat in wanted:
+        b = layout.cond_blocks[block_index]
+        ok &= data[:, b.data_start:b.data_start + b.width].argmax(axis=1) == cat
+    return ok
 
 
 def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
                 rng: np.random.Generator, tgen: torch.Generator) -> pd.DataFrame:
     enc = synth.encoder
+    layout = enc.layout
     generator = synth.generator_for(party)
     generator.eval()
     code = synth.parties.index(party)
-    label = enc.schema.label
-    label_block = enc.layout.label_block
     if not parsed:  # release mix: labels at the party's true frequencies, honoured exactly
+        label = enc.schema.label
         counts = np.array([_count(synth, party, label, v) for v in enc.vocab[label]], float)
         cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
-        blocks = np.full(n, label_block)
-        rows = enc.decode(_generate(synth, code, generator, blocks, cats, tgen))
+        blocks = np.full(n, layout.label_block)
+        data = _generate(synth, code, generator, blocks, cats, tgen)
         for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
-            wrong = np.flatnonzero(rows[label].map(category_key).to_numpy()
-                                   != np.asarray(enc.vocab[label], dtype=object)[cats])
+            wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
             if len(wrong) == 0:
-                return rows
-            again = enc.decode(_generate(synth, code, generator, blocks[wrong], cats[wrong],
-                                         tgen))
-            for j, column in enumerate(rows.columns):  # column-wise keeps the dtypes
-                rows.iloc[wrong, j] = again[column].to_numpy()
+                return enc.decode(data)
+            data[wrong] = _generate(synth, code, generator, blocks[wrong], cats[wrong], tgen)
         raise ConditionError(f"the model of party {party!r} did not produce the asked label "
                              f"classes after {MAX_ROUNDS} rounds; train it longer")
     _, _, block, cat = parsed[0]
-    kept: list[pd.DataFrame] = []
+    wanted = [(b, c) for _, _, b, c in parsed]
+    kept: list[np.ndarray] = []
     have = 0
     for _ in range(MAX_ROUNDS):
         m = max(2 * (n - have), 256)
-        rows = enc.decode(_generate(synth, code, generator, np.full(m, block),
-                                    np.full(m, cat), tgen))
-        ok = np.ones(len(rows), dtype=bool)
-        for column, key, _, _ in parsed:
-            ok &= rows[column].map(category_key).to_numpy() == key
-        kept.append(rows[ok])
-        have += int(ok.sum())
+        data = _generate(synth, code, generator, np.full(m, block), np.full(m, cat), tgen)
+        data = data[_satisfied(layout, data, wanted)]
+        kept.append(data)
+        have += len(data)
         if have >= n:
-            return pd.concat(kept, ignore_index=True).iloc[:n]
+            return enc.decode(np.concatenate(kept)[:n])
     raise ConditionError(f"the model of party {party!r} produced only {have} of {n} rows with "
                          f"{dict((c, k) for c, k, *_ in parsed)} after {MAX_ROUNDS} rounds")
 
