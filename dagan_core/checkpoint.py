@@ -7,7 +7,9 @@ A saved synthesizer is a folder with
 - ``generators.pt``: generator state dicts (``torch.load(weights_only=True)``-safe);
 - ``history.json``: per-epoch statistics.
 No party row is ever written. Folders are written to a temporary sibling and renamed into place,
-so a half-written checkpoint is never visible.
+so a half-written checkpoint is never visible; replacing one renames the old folder to
+``.<name>.old`` first, and a process killed between the two renames leaves that folder, which the
+next save or load restores.
 
 A training checkpoint (``checkpoint_dir`` of ``fit``) holds ``state.pt`` (coordinator state and
 each party's own critic/optimizer/attention state) and ``progress.json``; it lets training resume.
@@ -35,9 +37,17 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 
+def _recover(path: Path) -> None:
+    """Finish a replacement that was cut short between its two renames (see ``_atomic_dir``)."""
+    old = path.with_name(f".{path.name}.old")
+    if not path.exists() and old.is_dir():
+        os.replace(old, path)
+
+
 def _atomic_dir(path: Path, write) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _recover(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         write(tmp)
@@ -81,6 +91,7 @@ def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
     from dagan_core.synthesizers.base import Synthesizer
 
     path = Path(path)
+    _recover(path)
     if not (path / "config.json").exists():
         raise DAGANError(f"no saved synthesizer in {path}")
     raw = json.loads((path / "config.json").read_text())
@@ -119,6 +130,7 @@ def load_training_state(directory: str | Path, device: torch.device
                         ) -> tuple[int, dict[str, Any], list[dict[str, Any]]] | None:
     """Return (last finished epoch, state, history), or None if there is no checkpoint."""
     folder = Path(directory) / "training_state"
+    _recover(folder)
     if not (folder / "progress.json").exists():
         return None
     progress = json.loads((folder / "progress.json").read_text())

@@ -9,10 +9,11 @@ How a contract is applied (:func:`validate_frame`):
    numbers (``meta.column_types``) are read with ``pandas.to_numeric(errors="coerce")``. A cell
    holding text such as ``'abc'`` becomes missing in the frame GX sees, so the column's
    ``expect_column_values_to_not_be_null`` rule reports that row; its quarantine reason then
-   quotes the original text: ``non-numeric value 'abc'``. A column in which *no* value is a number
-   is left as text, so that its schema-level type rule fails instead of every row being
-   quarantined. Because of step 1 the contract must have a not-null rule for each numeric column
-   (:func:`load_suite` checks this).
+   quotes the original text: ``non-numeric value 'abc'``. Infinite numbers (``inf``, ``-inf``)
+   are treated the same way (``non-finite value inf``): no model can learn from them. A column in
+   which *no* value is a number is left as text, so that its schema-level type rule fails instead
+   of every row being quarantined. Because of step 1 the contract must have a not-null rule for
+   each numeric column (:func:`load_suite` checks this).
 2. GX validates the frame with ``result_format=COMPLETE``; every row-level rule returns the index
    of each row it rejects (``unexpected_index_list``), and those indexes are the only source of
    row failures.
@@ -32,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines import settings
@@ -232,15 +234,25 @@ def _prepare(raw: pd.DataFrame, spec: ContractSpec) -> tuple[pd.DataFrame, dict[
         column = frame[name]
         if kind in NUMERIC_TYPES:
             if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                continue
-            numbers = pd.to_numeric(column, errors="coerce")
-            bad = column.notna() & numbers.isna()
-            if bad.all() or not numbers.notna().any():
-                frame[name] = column.astype(object)  # wholly non-numeric: a schema problem
-                continue
-            frame[name] = numbers
+                numbers, bad = column, pd.Series(False, index=column.index)
+            else:
+                numbers = pd.to_numeric(column, errors="coerce")
+                bad = column.notna() & numbers.isna()
+                if bad.all() or not numbers.notna().any():
+                    frame[name] = column.astype(object)  # wholly non-numeric: a schema problem
+                    continue
+            # inf and -inf are numbers to pandas but no value the model can learn: they are
+            # reported like text, through the not-null rule, and quarantined
+            values = numbers.to_numpy(dtype=float, na_value=np.nan)
+            infinite = pd.Series(np.isinf(values), index=column.index)
+            if infinite.any():
+                numbers = numbers.where(~infinite)
+                bad = bad | infinite
             if bad.any():
+                frame[name] = numbers
                 not_numbers[name] = column[bad]
+            elif numbers is not column:
+                frame[name] = numbers
         elif isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
             frame[name] = column.astype(object).where(column.notna(), None)
     return frame, not_numbers
@@ -280,6 +292,11 @@ def _short(value: Any, limit: int = 80) -> str:
         return "<missing>"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_infinite(value: Any) -> bool:
+    number = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
+    return bool(pd.notna(number) and np.isinf(float(number)))
 
 
 def _bound(value: Any) -> Any:
@@ -402,7 +419,10 @@ def validate_frame(
                 and row in not_numbers[column].index
             ):
                 value = raw.at[row, column]  # the text that is not a number
-                reason = f"non-numeric value {_short(value)} in numeric column {column}"
+                if _is_infinite(value):
+                    reason = f"non-finite value {_short(value)} in numeric column {column}"
+                else:
+                    reason = f"non-numeric value {_short(value)} in numeric column {column}"
             else:
                 reason = _reason(kind, kwargs, label, value)
             failures.append((row, kind, label, _short(value, 200), reason))

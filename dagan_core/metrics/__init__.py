@@ -1,4 +1,5 @@
-"""Evaluation metrics (DESIGN 4): ML utility (TSTR vs TRTR), similarity and privacy (DCR).
+"""Evaluation metrics (DESIGN 4): ML utility (TSTR vs TRTR), similarity and privacy (DCR,
+membership inference).
 
 Submodules import scikit-learn and scipy, so they are loaded lazily on first attribute access.
 """
@@ -22,6 +23,7 @@ _LAZY = {
     "similarity_report": "dagan_core.metrics.similarity",
     "closest_record_distances": "dagan_core.metrics.privacy",
     "privacy_report": "dagan_core.metrics.privacy",
+    "membership_inference_audit": "dagan_core.metrics.membership",
     "EvaluationReport": "dagan_core.metrics.report",
     "evaluate": "dagan_core.metrics.report",
 }
@@ -37,6 +39,7 @@ __all__ = [
     "column_fidelity",
     "detection_auc",
     "evaluate",
+    "membership_inference_audit",
     "ml_utility",
     "per_party_utility",
     "privacy_report",

@@ -32,6 +32,7 @@ METRIC_DIRECTIONS: dict[str, Direction] = {
     "dcr_ratio": "maximize",
     "exact_copy_rate_synth": "minimize",
     "exact_copy_rate_holdout": "minimize",
+    "mia_auc": "minimize",
 }
 
 

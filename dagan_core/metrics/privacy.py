@@ -6,6 +6,7 @@ one-hot (two rows differing in one category are sqrt(2) apart; categories unseen
 encode as all zeros), continuous columns median-imputed then min-max scaled with the training
 range. Distances are Euclidean, to the nearest training row. Compared columns are those shared by
 the three tables except the party column; the label, when present, is part of the record.
+The report also carries a membership-inference audit (:mod:`dagan_core.metrics.membership`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ logger = logging.getLogger(__name__)
 EXACT_COPY_TOLERANCE = 1e-8
 
 
-def _prepare(df: pd.DataFrame, discrete: list[str], continuous: list[str]) -> pd.DataFrame:
+def prepare_columns(df: pd.DataFrame, discrete: list[str], continuous: list[str]) -> pd.DataFrame:
+    """The compared columns: discrete ones as category strings, continuous ones as floats."""
     out = pd.DataFrame(index=df.index)
     for col in discrete:
         out[col] = category_strings(df[col])
@@ -44,6 +46,15 @@ def _subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.
     return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
 
 
+def column_encoder(discrete: list[str], continuous: list[str]) -> ColumnTransformer:
+    """One-hot discrete columns, median-imputed and min-max-scaled continuous columns."""
+    return ColumnTransformer([
+        ("discrete", OneHotEncoder(handle_unknown="ignore", sparse_output=False), discrete),
+        ("continuous", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                     MinMaxScaler()), continuous),
+    ])
+
+
 def closest_record_distances(
     train: pd.DataFrame,
     queries: pd.DataFrame,
@@ -55,13 +66,9 @@ def closest_record_distances(
                                          exclude=[party_column])
     if not discrete and not continuous:
         raise InvalidDataError("the tables share no column to compare")
-    encoder = ColumnTransformer([
-        ("discrete", OneHotEncoder(handle_unknown="ignore", sparse_output=False), discrete),
-        ("continuous", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                     MinMaxScaler()), continuous),
-    ])
-    train_x = encoder.fit_transform(_prepare(train, discrete, continuous))
-    query_x = encoder.transform(_prepare(queries, discrete, continuous))
+    encoder = column_encoder(discrete, continuous)
+    train_x = encoder.fit_transform(prepare_columns(train, discrete, continuous))
+    query_x = encoder.transform(prepare_columns(queries, discrete, continuous))
     neighbours = NearestNeighbors(n_neighbors=1).fit(train_x)
     distances, _ = neighbours.kneighbors(query_x)
     return distances[:, 0]
@@ -93,8 +100,14 @@ def privacy_report(
         (``dcr_synth_median``, ``dcr_holdout_median``), ``dcr_ratio`` = synth p5 / holdout p5 (NaN
         when the holdout p5 is 0; below 1 means synthetic rows are closer to the training rows
         than fresh real rows are), ``exact_copy_rate_synth`` / ``exact_copy_rate_holdout``
-        (share of rows at distance <= 1e-8 of a training row), ``n_synth``, ``n_holdout``.
+        (share of rows at distance <= 1e-8 of a training row), ``n_synth``, ``n_holdout``,
+        and the membership-inference audit of
+        :func:`~dagan_core.metrics.membership.membership_inference_audit` (training rows as
+        members, ``holdout`` as non-members): ``mia_auc`` (0.5 = no signal) and
+        ``mia_candidates``.
     """
+    from dagan_core.metrics.membership import membership_inference_audit
+
     if max_rows < 1:
         raise ConfigError(f"max_rows={max_rows!r} is invalid: must be >= 1")
     check_frame(train, "training")
@@ -120,6 +133,8 @@ def privacy_report(
         "exact_copy_rate_holdout": float(np.mean(d_hold <= EXACT_COPY_TOLERANCE)),
         "n_synth": float(len(d_synth)),
         "n_holdout": float(len(d_hold)),
+        **membership_inference_audit(train[cols], holdout[cols], synthetic[cols], discrete,
+                                     seed=seed, party_column=party_column),
     }
     logger.debug("privacy: %s", report)
     return report

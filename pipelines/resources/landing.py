@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -26,6 +29,10 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CHUNK_ROWS = 50_000
 _LIKELY_DELIMITERS = (";", "\t", "|")
+#: ``DataFrame.attrs`` key of a party table read from the landing area: ``[[file, rows], ...]`` in
+#: row order. It is stored with the raw table (Parquet keeps ``attrs``) so that a quarantined row
+#: can name the file and data row it came from.
+SOURCE_FILES = "source_files"
 
 
 class FileRows(NamedTuple):
@@ -68,7 +75,7 @@ def _read_csv_header(party: str, path: Path) -> list[str]:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
-        raise _fail(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", party, path) from exc
+        raise _fail(f"is not UTF-8 text ({_first_bad_utf8(path)})", party, path) from exc
     except csv.Error as exc:
         raise _fail(f"cannot parse the header line: {exc}", party, path) from exc
     if header is None:
@@ -77,10 +84,21 @@ def _read_csv_header(party: str, path: Path) -> list[str]:
     return header
 
 
-def _read_csv(party: str, path: Path) -> pd.DataFrame:
-    """Read a CSV file in chunks, every cell as text (types are inferred once, afterwards)."""
+def _first_bad_utf8(path: Path) -> str:
+    """Where the first byte sequence that is not UTF-8 sits (read line by line, not all at once)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line[exc.start : exc.end]
+                return f"line {number} holds the bytes {bad!r}: {exc.reason}"
+    return "a byte sequence is not valid UTF-8"
+
+
+def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
+    """A CSV file in chunks of ``CHUNK_ROWS`` rows, every cell as text."""
     header = _read_csv_header(party, path)
-    chunks: list[pd.DataFrame] = []
     try:
         reader = pd.read_csv(
             path, dtype=str, encoding="utf-8-sig", chunksize=CHUNK_ROWS, skip_blank_lines=True
@@ -95,46 +113,103 @@ def _read_csv(party: str, path: Path) -> pd.DataFrame:
                         party,
                         path,
                     )
-                chunks.append(chunk)
+                if list(chunk.columns) != header:
+                    raise _fail(
+                        f"the parser read columns {list(chunk.columns)} from header {header}",
+                        party,
+                        path,
+                    )
+                yield chunk
     except UnicodeDecodeError as exc:
-        raise _fail(f"is not UTF-8 text ({exc.reason})", party, path) from exc
+        raise _fail(f"is not UTF-8 text ({_first_bad_utf8(path)})", party, path) from exc
     except pd.errors.EmptyDataError as exc:
         raise _fail("is empty (no header line)", party, path) from exc
     except pd.errors.ParserError as exc:
         raise _fail(f"cannot be parsed as CSV: {exc}", party, path) from exc
-    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=header)
-    if list(frame.columns) != header:
-        raise _fail(
-            f"the parser read columns {list(frame.columns)} from header {header}", party, path
-        )
-    return frame
 
 
-def _read_parquet(party: str, path: Path) -> pd.DataFrame:
+def _parquet_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
+    """A Parquet file in record batches of ``CHUNK_ROWS`` rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)
         _check_header(party, path, list(parquet.schema_arrow.names))
-        batches = [b.to_pandas() for b in parquet.iter_batches(batch_size=CHUNK_ROWS)]
+        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+            yield batch.to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise _fail(f"cannot be read as Parquet: {exc}", party, path) from exc
-    if not batches:
-        return parquet.schema_arrow.empty_table().to_pandas()
-    return pd.concat(batches, ignore_index=True)
+
+
+def _file_columns(party: str, path: Path) -> list[str]:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            names = list(pq.ParquetFile(path).schema_arrow.names)
+        except (pa.ArrowException, OSError) as exc:
+            raise _fail(f"cannot be read as Parquet: {exc}", party, path) from exc
+        _check_header(party, path, names)
+        return names
+    return _read_csv_header(party, path)
+
+
+def _chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return _parquet_chunks(party, path)
+    return _csv_chunks(party, path)
 
 
 def _as_text(value: object) -> object:
     return value if isinstance(value, str) or pd.isna(value) else str(value)
 
 
+@dataclass
+class _ColumnScan:
+    """What the first pass learns about one column across all of a party's files."""
+
+    has_values: bool = False
+    all_numbers: bool = True
+    has_missing: bool = False
+    kinds: set[str] = field(default_factory=set)  # numpy kinds of the numbers seen
+    other: bool = False  # a typed (Parquet) column that is neither number nor text
+
+    def update(self, column: pd.Series) -> None:
+        present = column.notna()
+        self.has_missing |= bool((~present).any())
+        if not present.any():
+            return
+        self.has_values = True
+        if column.dtype == object:
+            numbers = pd.to_numeric(column, errors="coerce")
+            if int(numbers.notna().sum()) != int(present.sum()):
+                self.all_numbers = False
+            else:
+                self.kinds.add(numbers.dtype.kind)
+        elif column.dtype.kind in "iuf":
+            self.kinds.add(column.dtype.kind)
+        else:
+            self.other = True
+
+    def dtype(self) -> np.dtype | None:
+        """The column's final numeric dtype, or None when it stays as it is (text, other)."""
+        if self.other or not self.has_values or not self.all_numbers:
+            return None
+        if self.kinds == {"i"} and not self.has_missing:
+            return np.dtype("int64")
+        if self.kinds == {"u"} and not self.has_missing:
+            return np.dtype("uint64")
+        return np.dtype("float64")
+
+
 def infer_column_types(frame: pd.DataFrame) -> pd.DataFrame:
     """Turn text columns whose every non-missing value is a number into numeric columns.
 
-    Mirrors what ``pandas.read_csv`` does for a whole file, but independent of chunk boundaries.
-    Columns with any non-numeric text stay text, exactly as written in the file (values that a
-    Parquet file stored as numbers are written as text too, so that the column has one type).
+    The same rule as :meth:`LandingArea.read_party` applies while streaming: columns with any
+    non-numeric text stay text, exactly as written in the file (values that a Parquet file stored
+    as numbers are written as text too, so that the column has one type).
     """
     out = frame.copy()
     for name in out.columns:
@@ -200,43 +275,95 @@ class LandingArea(dg.ConfigurableResource):
         return result
 
     def read_file(self, party: str, path: Path) -> pd.DataFrame:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            return _read_parquet(party, path)
-        return _read_csv(party, path)
+        """One landing file as a table (streamed like :meth:`read_party`)."""
+        return self._read(party, [path])[0]
 
     def read_party(self, party: str) -> tuple[pd.DataFrame, list[FileRows]]:
         """All of a party's files as one table (columns in the first file's order).
 
-        Returns the table and how many rows each file contributed. Every file must have the same
-        set of columns and at least one data row.
+        Returns the table and how many rows each file contributed (also kept in
+        ``table.attrs[SOURCE_FILES]``). Every file must have the same set of columns and at least
+        one data row.
+
+        Files are streamed twice in chunks of ``CHUNK_ROWS`` rows: the first pass checks every
+        file and learns each column's type (a column is numeric only if every value in every file
+        is a number); the second fills preallocated columns chunk by chunk. Memory therefore
+        holds the party's table plus one chunk, never the file's text as a whole.
         """
         paths = self.files(party)
         if not paths:
             raise InvalidDataError(
                 f"no CSV or Parquet files in {self.party_dir(party)}", party=party
             )
-        frames: list[pd.DataFrame] = []
+        return self._read(party, paths)
+
+    def _read(self, party: str, paths: list[Path]) -> tuple[pd.DataFrame, list[FileRows]]:
+        columns: list[str] = []
+        scans: dict[str, _ColumnScan] = {}
         counts: list[FileRows] = []
-        for path in paths:
-            frame = self.read_file(party, path)
-            if frame.empty:
-                raise _fail("has a header but no data rows", party, path)
-            if frames and set(frame.columns) != set(frames[0].columns):
-                first = frames[0].columns
-                missing = sorted(set(first) - set(frame.columns))
-                extra = sorted(set(frame.columns) - set(first))
-                column = (missing or extra)[0]
+        for path in paths:  # pass 1: check every file, count rows, learn column types
+            names = _file_columns(party, path)
+            if not columns:
+                columns = names
+                scans = {name: _ColumnScan() for name in columns}
+            elif set(names) != set(columns):
+                missing = sorted(set(columns) - set(names))
+                extra = sorted(set(names) - set(columns))
                 raise _fail(
                     f"its columns differ from {paths[0].name!r}: missing {missing}, extra {extra}",
                     party,
                     path,
-                    column=column,
+                    column=(missing or extra)[0],
                 )
-            if frames:
-                frame = frame[list(frames[0].columns)]
-            frames.append(frame)
-            counts.append(FileRows(path.name, len(frame)))
-        table = infer_column_types(pd.concat(frames, ignore_index=True))
-        if len(table) != sum(c.rows for c in counts):
-            raise RuntimeError(f"party {party!r}: row count changed while combining files")
+            rows = 0
+            for chunk in _chunks(party, path):
+                rows += len(chunk)
+                for name in columns:
+                    scans[name].update(chunk[name])
+            if rows == 0:
+                raise _fail("has a header but no data rows", party, path)
+            counts.append(FileRows(path.name, rows))
+
+        total = sum(c.rows for c in counts)
+        dtypes = {name: scans[name].dtype() for name in columns}
+        filled = {
+            name: np.empty(total, dtype=dtype if dtype is not None else object)
+            for name, dtype in dtypes.items()
+        }
+        start = 0
+        for path, expected in zip(paths, counts, strict=True):  # pass 2: fill the columns
+            rows = 0
+            for chunk in _chunks(party, path):
+                stop = start + len(chunk)
+                if stop > total:
+                    break
+                for name in columns:
+                    column, dtype = chunk[name], dtypes[name]
+                    if dtype is not None:
+                        values = pd.to_numeric(column).to_numpy(dtype=dtype)
+                    elif scans[name].other or not scans[name].has_values:
+                        values = column.to_numpy(dtype=object)
+                    else:
+                        values = column.map(_as_text).to_numpy(dtype=object)
+                    filled[name][start:stop] = values
+                rows += len(chunk)
+                start = stop
+            if rows != expected.rows:
+                raise _fail(
+                    f"changed while it was being read ({expected.rows} rows, then {rows}); "
+                    "read it again once it is complete",
+                    party,
+                    path,
+                )
+        table = pd.DataFrame(
+            {name: _finish(filled[name], scans[name]) for name in columns}, copy=False
+        )
+        table.attrs[SOURCE_FILES] = [[c.file, c.rows] for c in counts]
         return table, counts
+
+
+def _finish(values: np.ndarray, scan: _ColumnScan) -> pd.Series:
+    # an explicit dtype: pandas would otherwise scan object columns for dates, with temporary
+    # arrays several times the column's size
+    series = pd.Series(values, dtype=values.dtype, copy=False)
+    return series.infer_objects() if scan.other else series

@@ -29,6 +29,12 @@ class ModelStore(dg.ConfigurableResource):
                                     encoder; no party rows)
         <version>/<name>.json       small pipeline sidecars (e.g. the training summary: party
                                     sizes and class counts, never rows)
+        <version>/training_state/   epoch checkpoint of a training in progress (resumed after a
+                                    crash; removed once the checkpoint is published, see
+                                    pipelines/defs/training/resume.py)
+
+    Folders are published by renaming a hidden staging folder (``.checkpoint-*``); one left by a
+    killed writer is removed by :meth:`remove_stale_staging` before the version is trained again.
     """
 
     root: str | None = Field(
@@ -80,6 +86,27 @@ class ModelStore(dg.ConfigurableResource):
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+    def remove_stale_staging(self, version: str) -> list[str]:
+        """Remove staging folders a killed writer left in the version's folder; returns names.
+
+        Only call it while no other process writes this version (the training asset does, before
+        it trains). ``.training_state.old`` is kept: dagan_core restores it if a rename was cut
+        short.
+        """
+        folder = self.version_dir(version)
+        if not folder.is_dir():
+            return []
+        removed = []
+        for entry in folder.iterdir():
+            name = entry.name
+            if entry.is_dir() and (
+                name.startswith((".checkpoint-", ".retired-"))
+                or (name.startswith(".training_state.") and name != ".training_state.old")
+            ):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(name)
+        return sorted(removed)
 
     def exists(self, version: str) -> bool:
         """Whether a checkpoint was saved for ``version``."""

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from pipelines.contract_meta import shared_table_schema
 from pipelines.defs.ingest.helpers import raw_table_metadata, split_party_table
 from pipelines.partitions import party_partitions
 from pipelines.resources import LandingArea, PartyStore
@@ -12,6 +13,9 @@ from pipelines.resources import LandingArea, PartyStore
     partitions_def=party_partitions,
     group_name="ingest",
     kinds={"pandas", "parquet"},
+    owners=["team:data-engineering"],
+    tags={"privacy": "party-private"},
+    metadata={"dagster/column_schema": shared_table_schema()},
     description=(
         "One party's landing files (CSV/Parquet) read as one table, unchanged, into the party's "
         "private store. The landing files are only read."
@@ -34,10 +38,14 @@ def raw_party_table(
     group_name="ingest",
     deps=[raw_party_table],
     kinds={"pandas", "parquet"},
+    owners=["team:data-engineering"],
+    tags={"privacy": "party-private"},
+    metadata={"dagster/column_schema": shared_table_schema()},
     description=(
         "The party's rows that meet the table contract, typed as the contract says. Rows that "
-        "break a row-level rule go to the party's quarantine table with rule, column, value and "
-        "reason; rows read = rows validated + rows quarantined."
+        "break a row-level rule go to the party's quarantine table with rule, column, value, "
+        "reason, landing file and data row number; rows read = rows validated + rows "
+        "quarantined."
     ),
 )
 def validated_party_table(
@@ -49,6 +57,7 @@ def validated_party_table(
     party_store.write_quarantine(party, split.quarantine)
     if len(split.quarantine):
         context.log.warning(
-            f"party {party}: quarantined {len(split.quarantine)} of {split.rows_read} rows"
+            f"party {party}: quarantined {len(split.quarantine)} of {split.rows_read} rows: "
+            f"{split.problems()}"
         )
     return dg.MaterializeResult(metadata=split.metadata())

@@ -9,16 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from dagan_core.errors import InvalidDataError
 from pipelines import gx_runner
-from pipelines.metadata import column_schema, json_value, md_table
-from pipelines.resources.landing import FileRows
+from pipelines.contract_meta import shared_table_schema
+from pipelines.metadata import json_value, md_table
+from pipelines.resources.landing import SOURCE_FILES, FileRows
 
 logger = logging.getLogger(__name__)
 
 CHECK_NAME = "party_table_contract"
+#: Quarantine columns added to the contract's reasons: the landing file a row came from and its
+#: data row number in that file (1 = the first row after the header).
+SOURCE_COLUMNS = ("_file", "_file_row")
+#: How many failing rows a check description or log line spells out.
+SHOWN_FAILURES = 10
 
 
 class RowAccountingError(RuntimeError):
@@ -26,7 +33,8 @@ class RowAccountingError(RuntimeError):
 
 
 def table_schema(df: pd.DataFrame) -> dg.TableSchema:
-    return column_schema((name, str(dtype)) for name, dtype in df.dtypes.items())
+    """The frame's columns and dtypes, described as the contract describes them."""
+    return shared_table_schema({str(name): str(dtype) for name, dtype in df.dtypes.items()})
 
 
 def raw_table_metadata(
@@ -50,6 +58,63 @@ def _failures_table(failures: list[tuple[str | None, str]]) -> dg.MetadataValue:
         [(c if c is not None else "(table)", m) for c, m in failures], columns=["column", "problem"]
     )
     return md_table(frame)
+
+
+def source_files(raw: pd.DataFrame) -> list[str]:
+    """Names of the landing files the raw table was read from (empty if unknown)."""
+    return [str(name) for name, _ in raw.attrs.get(SOURCE_FILES) or []]
+
+
+def locate_rows(raw: pd.DataFrame, rows: list[int]) -> list[tuple[str | None, int | None]]:
+    """``(file, data row in that file)`` of each row position of the raw table.
+
+    Uses the per-file row counts the landing reader stored with the table; ``(None, None)`` when
+    they are missing or do not add up to the table's length.
+    """
+    files = raw.attrs.get(SOURCE_FILES) or []
+    counts = [int(n) for _, n in files]
+    if not files or sum(counts) != len(raw):
+        return [(None, None)] * len(rows)
+    ends = np.cumsum(counts)
+    out: list[tuple[str | None, int | None]] = []
+    for row in rows:
+        index = int(np.searchsorted(ends, row, side="right"))
+        start = int(ends[index - 1]) if index else 0
+        out.append((str(files[index][0]), int(row) - start + 1))
+    return out
+
+
+def _where(file: str | None, row: int | None) -> str:
+    return f"file {file!r} row {row}" if file is not None else f"table row {row}"
+
+
+def describe_row_failures(
+    raw: pd.DataFrame, row_failures: pd.DataFrame, limit: int = SHOWN_FAILURES
+) -> str:
+    """``file 'a.csv' row 4, column 'age', value -5: age=-5 is outside [17, 90]; ...``."""
+    if row_failures.empty:
+        return ""
+    shown = row_failures.head(limit)
+    places = locate_rows(raw, [int(r) for r in shown["_row"]])
+    parts = []
+    for (file, number), (_, failure) in zip(places, shown.iterrows(), strict=True):
+        row = number if file is not None else int(failure["_row"])
+        parts.append(
+            f"{_where(file, row)}, column {failure['_column']!r}, value {failure['_value']}: "
+            f"{failure['_reason']}"
+        )
+    more = len(row_failures) - len(shown)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _files_phrase(raw: pd.DataFrame) -> str:
+    files = source_files(raw)
+    if not files:
+        return ""
+    shown = ", ".join(map(repr, files[:SHOWN_FAILURES]))
+    more = len(files) - SHOWN_FAILURES
+    plural = "s" if len(files) > 1 else ""
+    return f" (file{plural} {shown}{f' and {more} more' if more > 0 else ''})"
 
 
 def contract_check_result(
@@ -78,8 +143,9 @@ def contract_check_result(
             passed=False,
             severity=dg.AssetCheckSeverity.ERROR,
             description=(
-                f"party {party!r}: table breaks contract {result.suite_name!r} "
-                f"(columns {', '.join(map(repr, columns)) or '-'}): {problems}"
+                f"party {party!r}{_files_phrase(raw)}: table breaks contract "
+                f"{result.suite_name!r} (columns {', '.join(map(repr, columns)) or '-'}): "
+                f"{problems}"
             ),
             metadata={
                 **common,
@@ -91,8 +157,9 @@ def contract_check_result(
     failing = len(result.failed_rows)
     if failing:
         description = (
-            f"party {party!r}: schema OK; {failing} of {result.rows} rows break row-level rules "
-            "and will be quarantined"
+            f"party {party!r}{_files_phrase(raw)}: schema OK; {failing} of {result.rows} rows "
+            f"break row-level rules and will be quarantined: "
+            f"{describe_row_failures(raw, result.row_failures)}"
         )
     else:
         description = f"party {party!r}: all {result.rows} rows meet contract {result.suite_name!r}"
@@ -114,6 +181,21 @@ class PartySplit:
     quarantine: pd.DataFrame
     result: gx_runner.ContractResult
 
+    def problems(self, limit: int = SHOWN_FAILURES) -> str:
+        """The first quarantined rows spelled out: file, row, column, value and reason."""
+        if self.quarantine.empty:
+            return ""
+        shown = self.quarantine.head(limit)
+        parts = [
+            f"{_where(f if isinstance(f, str) else None, r)}, column {c!r}, value {v}: {why}"
+            for f, r, c, v, why in zip(
+                shown["_file"], shown["_file_row"], shown["_column"], shown["_value"],
+                shown["_reason"], strict=True,
+            )
+        ]
+        more = len(self.quarantine) - len(shown)
+        return "; ".join(parts) + (f" (and {more} more rows)" if more > 0 else "")
+
     def metadata(self) -> dict[str, Any]:
         reasons = (
             self.result.row_failures.groupby(["_column", "_rule"]).size().rename("rows")
@@ -128,7 +210,7 @@ class PartySplit:
             "dagster/column_schema": table_schema(self.validated),
             "quarantine_reasons": md_table(reasons),
             "quarantine_sample": md_table(
-                self.quarantine[list(gx_runner.QUARANTINE_COLUMNS)], max_rows=10
+                self.quarantine[[*SOURCE_COLUMNS, *gx_runner.QUARANTINE_COLUMNS]], max_rows=10
             ),
         }
 
@@ -147,7 +229,7 @@ def split_party_table(
         column, message = result.schema_failures[0]
         more = len(result.schema_failures) - 1
         raise InvalidDataError(
-            f"table breaks contract {result.suite_name!r}: {message}"
+            f"table{_files_phrase(raw)} breaks contract {result.suite_name!r}: {message}"
             + (f" (and {more} more schema problems)" if more else ""),
             party=party,
             column=column,
@@ -155,6 +237,12 @@ def split_party_table(
     spec = gx_runner.contract_spec(suite_path)
     validated = result.validated_frame(spec.column_types)
     quarantine = result.quarantine_frame(raw)
+    quarantine.attrs.clear()  # the file list describes the raw table, not this part of it
+    places = locate_rows(raw, result.failed_rows)
+    quarantine["_file"] = pd.Series([f for f, _ in places], index=quarantine.index, dtype=object)
+    quarantine["_file_row"] = pd.Series(
+        [r for _, r in places], index=quarantine.index, dtype="Int64"
+    )
     if len(validated) + len(quarantine) != len(raw):
         raise RowAccountingError(
             f"party {party!r}: read {len(raw)} rows but validated {len(validated)} and "

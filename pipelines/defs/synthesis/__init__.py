@@ -3,5 +3,6 @@
 import dagster as dg
 
 from pipelines.defs.synthesis.assets import synthetic_table
+from pipelines.defs.synthesis.checks import synthetic_privacy
 
-defs = dg.Definitions(assets=[synthetic_table])
+defs = dg.Definitions(assets=[synthetic_table], asset_checks=[synthetic_privacy])

@@ -6,6 +6,7 @@ import time
 import dagster as dg
 
 from pipelines.contract_meta import model_columns
+from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.data import (
     epoch_logger,
@@ -14,6 +15,7 @@ from pipelines.defs.training.data import (
     training_parties,
     training_record,
 )
+from pipelines.defs.training.resume import ResumableTraining, training_fingerprint
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions
 from pipelines.plots import attention_weights, loss_curves
@@ -28,6 +30,9 @@ TRAINING_SUMMARY = "training_summary"
     deps=[dg.AssetDep("validated_party_table", partition_mapping=dg.AllPartitionMapping())],
     group_name="training",
     kinds={"pytorch"},
+    owners=["team:ml"],
+    tags={"privacy": "shared"},
+    metadata={"dagster/column_schema": generated_columns_schema()},
 )
 def dagan_model(
     context: dg.AssetExecutionContext,
@@ -35,7 +40,10 @@ def dagan_model(
     party_store: PartyStore,
     model_store: ModelStore,
 ) -> dg.MaterializeResult:
-    """Multi-party GAN trained on every party's validated rows; checkpoint keyed by version."""
+    """Multi-party GAN trained on every party's validated rows; checkpoint keyed by version.
+
+    Training keeps an epoch checkpoint under the version's folder: re-materializing the partition
+    after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py)."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
@@ -43,10 +51,17 @@ def dagan_model(
     parties = training_parties(context.instance, party_store, context.log)
     tables = load_party_tables(party_store, parties)
     synth = dagan_core.make_synthesizer(config.strategy, **config.hyperparameters())
+    run = ResumableTraining.open(model_store, version, training_fingerprint(
+        synth.config.to_dict(), tables, columns.label, columns.discrete_columns))
+    first_epoch = 0 if run.resumed_after_epoch is None else run.resumed_after_epoch + 1
+    if first_epoch:
+        context.log.info(f"resuming model version {version} at epoch {first_epoch + 1} from "
+                         f"{run.state_dir}")
     context.log.info(f"training {config.strategy} on {({p: len(t) for p, t in tables.items()})}")
     start = time.perf_counter()
     synth.fit(tables, label=columns.label, discrete_columns=list(columns.discrete_columns),
-              on_epoch_end=epoch_logger(context.log, config.epochs))
+              on_epoch_end=epoch_logger(context.log, config.epochs),
+              checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start
     with model_store.writing(version) as staging:
         synth.save(staging)
@@ -54,6 +69,7 @@ def dagan_model(
     record = training_record(synth.config.to_dict(), tables, columns.label,
                              columns.discrete_columns, seconds, synth.history)
     model_store.write_json(version, TRAINING_SUMMARY, record)
+    run.finish()
     return dg.MaterializeResult(
         value=str(path),
         metadata={
@@ -62,6 +78,7 @@ def dagan_model(
             "history_summary": json_value(history_summary(synth.history)),
             "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
             "training_seconds": round(seconds, 2),
+            "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),
         },

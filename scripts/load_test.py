@@ -1,0 +1,182 @@
+"""Load test of the ingest side: many parties through ingest, validation and profiling.
+
+Writes Adult-like party tables (rows of ../shared/datasets/adult.csv drawn with replacement, with a
+seed; a small share of rows made invalid so that quarantine is exercised) into a temporary landing
+area, then materializes raw_party_table, the party_table_contract check, validated_party_table and
+party_profile for every party, one run per partition, on a temporary on-disk Dagster instance.
+
+Reports wall time, rows per second, exact row accounting, and memory: the process's peak RSS
+(``resource.getrusage``) and current RSS after 10, 25, 50, ... parties. Parties are processed one
+at a time and nothing is kept between runs, so memory should stay at what one party's table needs
+however many parties (and total rows) have gone through.
+
+``--big-file-mb`` then sends one party holding a single CSV file of about that size through the
+same assets (the landing reader streams it in chunks; the party's table itself is held once).
+
+    python scripts/load_test.py --parties 50 --rows 20000
+    python scripts/load_test.py --parties 10 --rows 20000 --big-file-mb 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"
+REPORT_AFTER = (1, 10, 25, 50, 100, 200)
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def party_rows(source: pd.DataFrame, n: int, seed: int, bad_share: float) -> pd.DataFrame:
+    """``n`` rows drawn from ``source`` with replacement; ``bad_share`` of them get age -1."""
+    rng = np.random.default_rng(seed)
+    rows = source.iloc[rng.integers(0, len(source), n)].reset_index(drop=True)
+    bad = rng.random(n) < bad_share
+    rows.loc[bad, "age"] = -1
+    return rows
+
+
+def write_big_file(source: pd.DataFrame, path: Path, megabytes: float, seed: int) -> int:
+    """Append resampled rows to one CSV until it reaches ``megabytes``; returns the row count."""
+    rng = np.random.default_rng(seed)
+    target = megabytes * 1e6
+    rows = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(source.columns) + "\n")
+        while handle.tell() < target:
+            block = source.iloc[rng.integers(0, len(source), 10_000)]
+            block.to_csv(handle, index=False, header=False)
+            rows += len(block)
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+    from pipelines.defs.profiling import party_profile
+    from pipelines.resources import LandingArea, PartyStore
+
+    assets = [raw_party_table, party_table_contract, validated_party_table, party_profile]
+    source = pd.read_csv(ADULT)
+    work = Path(tempfile.mkdtemp(prefix="dagan-load-", dir=args.tmp))
+    landing, store_root = work / "landing", work / "parties"
+    resources = {
+        "landing": LandingArea(root=str(landing)),
+        "party_store": PartyStore(root=str(store_root)),
+        "io_manager": dg.FilesystemIOManager(base_dir=str(work / "io")),
+    }
+    (work / "dagster").mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(work / "dagster"))
+    sys.stdout.write(f"work folder {work}; baseline RSS {current_rss_mb():.0f} MB\n")
+
+    def ingest(party: str) -> dict:
+        instance.add_dynamic_partitions("parties", [party])
+        result = dg.materialize(assets, partition_key=party, instance=instance,
+                                resources=resources, run_config=QUIET)
+        meta = result.asset_materializations_for_node("validated_party_table")[0].metadata
+        counts = {k: meta[k].value for k in ("rows_read", "rows_validated", "rows_quarantined")}
+        if counts["rows_read"] != counts["rows_validated"] + counts["rows_quarantined"]:
+            raise RuntimeError(f"party {party}: rows lost or duplicated: {counts}")
+        return counts
+
+    totals = {"rows_read": 0, "rows_validated": 0, "rows_quarantined": 0}
+    table_mb = 0.0
+    started = time.perf_counter()
+    if args.parties:
+        sys.stdout.write(
+            "| parties | rows read | validated | quarantined | wall s | rows/s | "
+            "peak RSS MB | current RSS MB |\n|---|---|---|---|---|---|---|---|\n"
+        )
+    for k in range(args.parties):
+        party = f"party_{k:03d}"
+        rows = party_rows(source, args.rows, args.seed + k, args.bad_share)
+        (landing / party).mkdir(parents=True)
+        rows.to_csv(landing / party / f"{party}.csv", index=False)
+        del rows
+        for key, value in ingest(party).items():
+            totals[key] += value
+        if k == 0:
+            table = resources["party_store"].read_validated(party)
+            table_mb = table.memory_usage(deep=True).sum() / 2**20
+            del table
+        done = k + 1
+        if done in REPORT_AFTER or done == args.parties:
+            wall = time.perf_counter() - started
+            sys.stdout.write(
+                f"| {done} | {totals['rows_read']} | {totals['rows_validated']} | "
+                f"{totals['rows_quarantined']} | {wall:.1f} | {totals['rows_read'] / wall:.0f} | "
+                f"{peak_rss_mb():.0f} | {current_rss_mb():.0f} |\n"
+            )
+            sys.stdout.flush()
+    if args.parties:
+        wall = time.perf_counter() - started
+        sys.stdout.write(
+            f"\n{args.parties} parties x {args.rows} rows: {wall:.1f} s "
+            f"({wall / args.parties:.2f} s per party); one party's validated table holds "
+            f"{table_mb:.1f} MB in memory; peak RSS {peak_rss_mb():.0f} MB\n"
+        )
+
+    if args.big_file_mb:
+        path = landing / "big" / "big.csv"
+        n = write_big_file(source, path, args.big_file_mb, args.seed)
+        size = path.stat().st_size / 1e6
+        before = peak_rss_mb()
+        started = time.perf_counter()
+        counts = ingest("big")
+        wall = time.perf_counter() - started
+        table = resources["party_store"].read_validated("big")
+        big_mb = table.memory_usage(deep=True).sum() / 2**20
+        del table
+        sys.stdout.write(
+            f"\none {size:.0f} MB CSV ({n} rows): {wall:.1f} s, rows read {counts['rows_read']} = "
+            f"validated {counts['rows_validated']} + quarantined {counts['rows_quarantined']}; "
+            f"validated table {big_mb:.0f} MB in memory; peak RSS {before:.0f} -> "
+            f"{peak_rss_mb():.0f} MB\n"
+        )
+    instance.dispose()
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parties", type=int, default=50)
+    p.add_argument("--rows", type=int, default=20000, help="rows per party")
+    p.add_argument("--bad-share", type=float, default=0.001,
+                   help="share of rows made invalid (age -1), to exercise quarantine")
+    p.add_argument("--big-file-mb", type=float, default=0.0,
+                   help="also ingest one party with a single CSV file of about this size")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tmp", default=None, help="where the temporary work folder goes")
+    p.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    args = p.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
