@@ -31,5 +31,7 @@ ui: venv
 	test -f $(UI_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(UI_HOME)/dagster.yaml
 	DAGSTER_HOME=$(UI_HOME) setsid env --default-signal=INT,TERM $(VENV)/bin/dagster dev -w workspace.yaml
 
+# make sql                      interactive read-only session
+# make sql Q="SELECT ..."        run the statement(s) and exit (also: make sql < queries.sql)
 sql: venv
-	$(PY) scripts/sql_shell.py
+	$(PY) scripts/sql_shell.py $${Q:+-c "$$Q"}

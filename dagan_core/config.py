@@ -119,6 +119,8 @@ class AttentionConfig:
         local_weight_clip: per-sample generator-loss weights are clipped to [1/c, c].
         global_attention: switch for global attention; off = uniform alpha.
         global_rho: size prior in alpha = softmax(rho * log(n_p/N) + eta_g * gap_p); 0 uniform.
+            Default 0: on Credit (fraud held by one mid-sized party) rho = 0.5 cut minority-F1
+            from 0.64 to 0.51 (3 seeds, results/), since it moves weight to the big parties.
         global_eta: how strongly poorly fitted parties gain weight.
         gap_momentum: exponential smoothing of the held-out fit gaps across epochs.
         alpha_floor: every party keeps at least alpha_floor / K of the weight.
@@ -129,7 +131,7 @@ class AttentionConfig:
     local_eta: float = 1.0
     local_weight_clip: float = 3.0
     global_attention: bool = True
-    global_rho: float = 0.5
+    global_rho: float = 0.0
     global_eta: float = 2.0
     gap_momentum: float = 0.7
     alpha_floor: float = 0.25

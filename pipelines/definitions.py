@@ -5,8 +5,8 @@ Load it with ``dagster dev -w workspace.yaml`` (or ``-m pipelines.definitions``)
 
 import dagster as dg
 
-from pipelines import settings
 from pipelines.defs import analytics, automation, evaluation, ingest, profiling, synthesis, training
+from pipelines.resources.io import VarFilesystemIOManager
 from pipelines.resources.landing import LandingArea
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
@@ -20,7 +20,7 @@ def resources() -> dict[str, object]:
         "landing": LandingArea(),
         "warehouse": Warehouse(),
         "model_store": ModelStore(),
-        "io_manager": dg.FilesystemIOManager(base_dir=str(settings.var_dir() / "io")),
+        "io_manager": VarFilesystemIOManager(),
     }
 
 

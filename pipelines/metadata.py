@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -25,9 +25,17 @@ def md_table(df: pd.DataFrame, *, max_rows: int = 60, floatfmt: str = ".4g") -> 
     return dg.MetadataValue.md(text)
 
 
-def column_schema(columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
-    """``dg.TableSchema`` from ``(name, type)`` pairs."""
-    return dg.TableSchema(columns=[dg.TableColumn(str(n), str(t)) for n, t in columns])
+def column_schema(
+    columns: Iterable[tuple[str, str]], descriptions: Mapping[str, str] | None = None
+) -> dg.TableSchema:
+    """``dg.TableSchema`` from ``(name, type)`` pairs, with each column's description if known."""
+    descriptions = descriptions or {}
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(str(n), str(t), description=descriptions.get(str(n)))
+            for n, t in columns
+        ]
+    )
 
 
 def json_value(payload: Any) -> dg.MetadataValue:
@@ -48,15 +56,27 @@ def figure_markdown(fig: Any, alt: str, *, dpi: int = 80) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{encoded})")
 
 
-def new_figure(width: float = 7.0, height: float = 3.5, ncols: int = 1) -> tuple[Any, Any]:
-    """A (figure, axes) pair on the non-interactive Agg backend (axes is a list if ncols > 1)."""
+def new_figure(
+    width: float = 7.0, height: float = 3.5, ncols: int = 1, nrows: int = 1
+) -> tuple[Any, Any]:
+    """A (figure, axes) pair on the non-interactive Agg backend.
+
+    ``axes`` is one Axes for a single panel, a list for one row of several, and a list of rows
+    for a grid.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height))
-    return fig, (list(axes) if ncols > 1 else axes)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width, height), squeeze=False, layout="constrained"
+    )
+    if nrows == 1 and ncols == 1:
+        return fig, axes[0][0]
+    if nrows == 1:
+        return fig, list(axes[0])
+    return fig, [list(row) for row in axes]
 
 
 def _jsonable(value: Any) -> Any:

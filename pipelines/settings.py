@@ -45,4 +45,5 @@ def warehouse_path() -> Path:
 
 def test_set_path() -> Path:
     """Real held-out table used for utility metrics."""
-    return Path(os.environ.get("DAGAN_TEST_SET", REPO_ROOT / "demo" / "reference" / "adult_test.csv"))
+    default = REPO_ROOT / "demo" / "reference" / "adult_test.csv"
+    return Path(os.environ.get("DAGAN_TEST_SET", default))

@@ -1,10 +1,16 @@
 """A read-only SQL shell on the warehouse (the duckdb CLI is not required).
 
-    .venv/bin/python scripts/sql_shell.py                  # interactive; end statements with ;
-    .venv/bin/python scripts/sql_shell.py -c "SELECT 1"    # one query
+    .venv/bin/python scripts/sql_shell.py                    # interactive; end statements with ;
+    .venv/bin/python scripts/sql_shell.py -c "SELECT 1"      # statement(s), ;-separated
+    echo "SELECT 1; SELECT 2;" | .venv/bin/python scripts/sql_shell.py     # statements from stdin
+    make sql Q="SELECT * FROM marts.utility_leaderboard"
 
-The file is opened with ``read_only=True``: the pipeline can publish meanwhile (copy-on-write);
-this session keeps the snapshot it opened until it reconnects (``.reconnect``).
+Commands: ``.tables`` (tables with their comments), ``.describe schema.table`` (columns, types
+and comments), ``.reconnect`` (see newly published data), ``.quit``.
+
+The file is attached read-only: the pipeline can publish meanwhile (copy-on-write); this session
+keeps the snapshot it opened until it reconnects. A failing statement prints ``error: ...`` and,
+outside the interactive mode, makes the exit status 1.
 """
 
 import argparse
@@ -14,40 +20,73 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
+from pipelines.resources.warehouse import Warehouse
 
-HELP = ".tables  .reconnect  .quit   (statements end with ;)\n"
+HELP = ".tables  .describe schema.table  .reconnect  .quit   (statements end with ;)\n"
+TABLES = (
+    "SELECT schema_name AS schema, table_name AS table, estimated_size AS rows, comment "
+    "FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1, 2"
+)
+DESCRIBE = (
+    "SELECT column_name AS column, data_type AS type, comment FROM duckdb_columns() "
+    "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
+    "ORDER BY column_index"
+)
 
 
 def connect(path: str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection on the published warehouse."""
-    return duckdb.connect(path, read_only=True)
+    """A read-only connection on the current published snapshot of the warehouse."""
+    return Warehouse(path=path).read_only_connection()
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Execute one statement and write its result (if any) to stdout."""
+def show(frame: pd.DataFrame) -> None:
+    """Write a result table to stdout."""
+    with pd.option_context("display.max_rows", 500, "display.width", 250,
+                           "display.max_columns", 50, "display.max_colwidth", 120):
+        sys.stdout.write(frame.to_string(index=False) + "\n")
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> bool:
+    """Execute statement(s) and write each result to stdout; False if one failed."""
     try:
-        cur = con.execute(sql)
-        if cur.description:
-            with pd.option_context("display.max_rows", 200, "display.width", 200):
-                sys.stdout.write(cur.df().to_string(index=False) + "\n")
+        statements = con.extract_statements(sql) if params is None else [sql]
+        for statement in statements:
+            cur = con.execute(statement, params) if params is not None else con.execute(statement)
+            if cur.description:
+                show(cur.df())
+        return True
     except duckdb.Error as err:
         sys.stdout.write(f"error: {err}\n")
+        return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-c", "--command", help="run one statement and exit")
-    parser.add_argument("--path", default=str(settings.warehouse_path()), help="DuckDB file")
-    args = parser.parse_args(argv)
-    try:
-        con = connect(args.path)
-    except duckdb.Error as err:
-        sys.stderr.write(f"cannot open {args.path} read-only: {err}\n(run `make demo` first)\n")
-        return 1
-    if args.command:
-        run(con, args.command)
-        return 0
-    sys.stdout.write(f"{args.path} (read-only)\n{HELP}")
+def dot_command(con: duckdb.DuckDBPyConnection, line: str) -> bool:
+    """``.tables`` / ``.describe schema.table``; False for an unknown command or a failure."""
+    name, _, arg = line.strip().partition(" ")
+    if name == ".tables":
+        return run(con, TABLES)
+    if name == ".describe" and arg.strip():
+        schema, _, table = arg.strip().rstrip(";").rpartition(".")
+        return run(con, DESCRIBE, [schema or "main", table])
+    sys.stdout.write(f"unknown command {line.strip()!r}\n{HELP}")
+    return False
+
+
+def batch(con: duckdb.DuckDBPyConnection, text: str) -> int:
+    """Run a script (dot commands on their own lines, SQL statements between them)."""
+    ok, sql = True, []
+    for line in text.splitlines():
+        if not sql and line.strip().startswith("."):
+            ok = dot_command(con, line) and ok
+        else:
+            sql.append(line)
+    if "\n".join(sql).strip():
+        ok = run(con, "\n".join(sql)) and ok
+    return 0 if ok else 1
+
+
+def interactive(con: duckdb.DuckDBPyConnection, path: str) -> int:
+    sys.stdout.write(f"{path} (read-only)\n{HELP}")
     buffer: list[str] = []
     while True:
         try:
@@ -57,18 +96,35 @@ def main(argv: list[str] | None = None) -> int:
         stripped = line.strip()
         if not buffer and stripped in (".quit", ".exit"):
             return 0
-        if not buffer and stripped == ".tables":
-            run(con, "SELECT schema_name AS schema, table_name AS table, estimated_size AS rows, "
-                     "left(comment, 70) AS comment FROM duckdb_tables() ORDER BY 1, 2")
-            continue
         if not buffer and stripped == ".reconnect":
             con.close()
-            con = connect(args.path)
+            con = connect(path)
+            continue
+        if not buffer and stripped.startswith("."):
+            dot_command(con, stripped)
             continue
         buffer.append(line)
         if stripped.endswith(";"):
             run(con, "\n".join(buffer))
             buffer = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("-c", "--command", help="run these statements (or a dot command), exit")
+    parser.add_argument("--path", default=str(settings.warehouse_path()), help="DuckDB file")
+    args = parser.parse_args(argv)
+    try:
+        con = connect(args.path)
+    except (duckdb.Error, FileNotFoundError) as err:
+        sys.stderr.write(f"cannot open {args.path} read-only: {err}\n(run `make demo` first)\n")
+        return 1
+    with con:
+        if args.command:
+            return batch(con, args.command)
+        if not sys.stdin.isatty():
+            return batch(con, sys.stdin.read())
+        return interactive(con, args.path)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ def _one_thread():
     torch.set_num_threads(1)
 
 
-def make_party(n: int, seed: int, pos_share: float, colors=("red", "green", "blue")) -> pd.DataFrame:
+def make_party(
+    n: int, seed: int, pos_share: float, colors=("red", "green", "blue")
+) -> pd.DataFrame:
     """A small mixed-type table whose label depends on its features."""
     rng = np.random.default_rng(seed)
     age = rng.integers(18, 80, n)

@@ -1,5 +1,13 @@
 -- comment: Class mix per party and model version: the real training rows' label counts against
 -- comment: the synthetic rows' (counts and shares within the party; share_gap = synthetic - real).
+-- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
+-- column: party (VARCHAR): Party whose real rows / synthetic distribution are counted.
+-- column: label_value (VARCHAR): A value of the label column.
+-- column: real_n (BIGINT): Real training rows of the party with this label value (0 if none).
+-- column: synthetic_n (BIGINT): Synthetic rows generated for the party with this label value.
+-- column: real_share (DOUBLE): real_n / all real rows of the party (NULL if the party has none).
+-- column: synthetic_share (DOUBLE): synthetic_n / all synthetic rows of the party.
+-- column: share_gap (DOUBLE): synthetic_share - real_share; positive = the class is over-generated.
 WITH real AS (
     SELECT model_version, party, label_value, n FROM metrics.real_class_mix
 ),

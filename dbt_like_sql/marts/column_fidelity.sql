@@ -1,6 +1,15 @@
 -- comment: Per-column fidelity of each model version's synthetic rows (JS distance for discrete
 -- comment: columns, min-max-scaled Wasserstein for continuous ones; lower is better), with the
 -- comment: column's rank inside the version (1 = worst) and the best version for that column.
+-- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
+-- column: strategy (VARCHAR): Training strategy of the model version: dagan or a baseline.
+-- column: column_name (VARCHAR): Column of the shared schema.
+-- column: kind (VARCHAR): discrete or continuous.
+-- column: metric (VARCHAR): jsd (discrete: Jensen-Shannon distance) or wasserstein (continuous, min-max scaled).
+-- column: value (DOUBLE): Distance between the column's real and synthetic distribution; lower is better.
+-- column: worst_rank (BIGINT): Rank of the column inside its model version, 1 = the worst-fitting column.
+-- column: best_version (VARCHAR): Model version with the lowest value for this column and metric.
+-- column: gap_to_best (DOUBLE): value minus the best version's value for this column (0 = this is the best).
 SELECT
     model_version,
     strategy,

@@ -1,12 +1,18 @@
 -- comment: Rows per party and model version: real training rows against synthetic rows, and each
 -- comment: party's share of all rows on both sides.
+-- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
+-- column: party (VARCHAR): Party of the federation.
+-- column: real_rows (BIGINT): Real training rows the party contributed (a count from the training record).
+-- column: synthetic_rows (BIGINT): Synthetic rows generated for the party.
+-- column: real_share (DOUBLE): The party's share of all real training rows of the version.
+-- column: synthetic_share (DOUBLE): The party's share of all synthetic rows of the version.
 WITH synth AS (
     SELECT model_version, party, count(*) AS synthetic_rows
     FROM synthetic.rows
     GROUP BY model_version, party
 ),
 real AS (
-    SELECT model_version, party, sum(n) AS real_rows
+    SELECT model_version, party, CAST(sum(n) AS BIGINT) AS real_rows
     FROM metrics.real_class_mix
     GROUP BY model_version, party
 )

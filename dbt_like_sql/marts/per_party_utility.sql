@@ -1,5 +1,13 @@
 -- comment: Per-party utility: each party's synthetic rows against its own real rows (TSTR vs TRTR,
 -- comment: mean over the utility models, on the shared real test set), per model version.
+-- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
+-- column: strategy (VARCHAR): Training strategy of the model version: dagan or a baseline.
+-- column: party (VARCHAR): Party whose synthetic rows (TSTR) and real rows (TRTR) were used.
+-- column: metric (VARCHAR): Score on the shared real test set: macro_f1, minority_f1, balanced_accuracy or roc_auc.
+-- column: tstr (DOUBLE): Train on the party's synthetic rows, test on real; mean over the utility models.
+-- column: trtr (DOUBLE): Train on the party's real rows, test on real; mean over the utility models.
+-- column: ratio (DOUBLE): tstr / trtr; 1 = the party's synthetic rows are as useful as its real ones.
+-- column: worst_party_rank (BIGINT): Rank of the party by ratio inside version and metric, 1 = the worst-served party.
 SELECT
     model_version,
     strategy,

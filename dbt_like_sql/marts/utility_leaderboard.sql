@@ -1,5 +1,22 @@
 -- comment: One row per model version: pooled TSTR and TSTR/TRTR (mean over the utility models) per
 -- comment: metric, headline similarity and privacy, ranked by the macro-F1 ratio (1 = best).
+-- column: rank (BIGINT): Rank of the model version by ratio_macro_f1, 1 = best.
+-- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
+-- column: strategy (VARCHAR): Training strategy of the model version: dagan or a baseline.
+-- column: evaluated_at (TIMESTAMP WITH TIME ZONE): When the version's metrics were computed.
+-- column: tstr_macro_f1 (DOUBLE): Macro-F1 on the real test set of models trained on synthetic rows (mean over models).
+-- column: ratio_macro_f1 (DOUBLE): tstr_macro_f1 / the same score when trained on real rows.
+-- column: tstr_minority_f1 (DOUBLE): F1 of the minority class, trained on synthetic rows.
+-- column: ratio_minority_f1 (DOUBLE): tstr_minority_f1 / the same score when trained on real rows.
+-- column: tstr_balanced_accuracy (DOUBLE): Balanced accuracy, trained on synthetic rows.
+-- column: ratio_balanced_accuracy (DOUBLE): tstr_balanced_accuracy / the same score when trained on real rows.
+-- column: tstr_roc_auc (DOUBLE): ROC-AUC, trained on synthetic rows.
+-- column: ratio_roc_auc (DOUBLE): tstr_roc_auc / the same score when trained on real rows.
+-- column: jsd_mean (DOUBLE): Mean Jensen-Shannon distance of the discrete columns, real vs synthetic (lower is better).
+-- column: wasserstein_mean (DOUBLE): Mean scaled Wasserstein distance of the continuous columns (lower is better).
+-- column: class_mix_jsd_mean (DOUBLE): Mean over parties of the label-mix distance, real vs synthetic (lower is better).
+-- column: dcr_ratio (DOUBLE): Distance to closest record, synthetic vs holdout (5th percentiles); at least 1 = no closer to training rows than unseen real rows are.
+-- column: exact_copy_rate (DOUBLE): Share of synthetic rows that copy a training row exactly.
 WITH utility AS (
     SELECT
         model_version,

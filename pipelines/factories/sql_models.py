@@ -6,6 +6,10 @@ Conventions (see dbt_like_sql/README.md):
   asset key is ``[<layer>, <table>]``.
 - A file holds exactly one ``SELECT`` (``WITH`` allowed); the factory wraps it in
   ``CREATE OR REPLACE TABLE``. Header lines ``-- comment: ...`` become the table COMMENT.
+- Lines ``-- column: <name> (<type>): <description>`` document the output columns: they become
+  the asset's column schema and the columns' COMMENTs. A model that documents its columns must
+  document exactly the columns it builds (checked when it is built; the table is not published
+  otherwise); a type that differs from the built one is logged as a warning.
 - Dependencies are inferred with sqlglot from the tables the query reads: another model's table
   maps to that model's asset; other warehouse tables map through ``sources`` (exact
   ``schema.table`` first, then ``schema.*``). Reading anything else is an error at load time, and
@@ -23,10 +27,15 @@ import dagster as dg
 import sqlglot
 from sqlglot import exp
 
-from pipelines.metadata import column_schema, md_table
-from pipelines.resources.warehouse import Warehouse
+from pipelines.metadata import md_table
+from pipelines.resources.warehouse import Warehouse, WarehouseWriter
 
 _COMMENT = re.compile(r"^\s*--\s*comment:\s?(.*)$", re.IGNORECASE)
+_COLUMN = re.compile(
+    r"^\s*--\s*column:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)\s*:\s*(.+?)\s*$",
+    re.IGNORECASE,
+)
+_COLUMN_LINE = re.compile(r"^\s*--\s*column:", re.IGNORECASE)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -44,6 +53,7 @@ class SqlModel:
     sql: str
     comment: str | None
     reads: tuple[str, ...]  # "schema.table" names the query reads, sorted
+    columns: tuple[tuple[str, str, str], ...] = ()  # documented (name, type, description)
 
     @property
     def name(self) -> str:
@@ -56,6 +66,19 @@ class SqlModel:
         return dg.AssetKey([self.schema, self.table])
 
     @property
+    def column_comments(self) -> dict[str, str]:
+        """Documented column name -> description."""
+        return {name: text for name, _, text in self.columns}
+
+    def column_schema(self) -> dg.TableSchema | None:
+        """The documented columns as a ``dg.TableSchema`` (None when none are documented)."""
+        if not self.columns:
+            return None
+        return dg.TableSchema(
+            columns=[dg.TableColumn(n, t, description=d) for n, t, d in self.columns]
+        )
+
+    @property
     def code_version(self) -> str:
         """SHA-256 of the file's text."""
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
@@ -65,6 +88,54 @@ def header_comment(sql: str) -> str | None:
     """Join the ``-- comment:`` lines of a file (None when there are none)."""
     parts = [m.group(1).strip() for line in sql.splitlines() if (m := _COMMENT.match(line))]
     return " ".join(p for p in parts if p) or None
+
+
+def column_lines(sql: str, *, source: str = "<sql>") -> tuple[tuple[str, str, str], ...]:
+    """The ``-- column: name (type): description`` lines of a file, in order.
+
+    Raises:
+        SqlModelError: a ``-- column:`` line that does not parse, or a column named twice.
+    """
+    out: list[tuple[str, str, str]] = []
+    for number, line in enumerate(sql.splitlines(), start=1):
+        if not _COLUMN_LINE.match(line):
+            continue
+        match = _COLUMN.match(line)
+        if not match:
+            raise SqlModelError(
+                f"{source}:{number}: expected '-- column: <name> (<type>): <description>'"
+            )
+        name, type_name, text = match.group(1), match.group(2).strip(), match.group(3)
+        if name in {c[0] for c in out}:
+            raise SqlModelError(f"{source}:{number}: column {name!r} is documented twice")
+        out.append((name, type_name.upper(), text))
+    return tuple(out)
+
+
+def check_columns(model: SqlModel, built: list[tuple[str, str]]) -> list[str]:
+    """Compare a built table's ``(name, type)`` columns with the model's documented ones.
+
+    Returns one message per type that differs (a warning).
+
+    Raises:
+        SqlModelError: when the model documents columns and the built ones differ in name.
+    """
+    if not model.columns:
+        return []
+    documented = {n: t for n, t, _ in model.columns}
+    names = [n for n, _ in built]
+    missing = [n for n in names if n not in documented]
+    extra = [n for n in documented if n not in names]
+    if missing or extra:
+        raise SqlModelError(
+            f"{model.schema}/{model.path.name}: the '-- column:' lines do not match the built "
+            f"table {model.name}: undocumented {missing}, documented but not built {extra}"
+        )
+    return [
+        f"{model.name}.{n}: documented as {documented[n]} but built as {t}"
+        for n, t in built
+        if documented[n] != str(t).upper()
+    ]
 
 
 def tables_read(sql: str, *, source: str = "<sql>") -> tuple[str, ...]:
@@ -114,6 +185,7 @@ def load_sql_model(path: Path, root: Path) -> SqlModel:
         sql=sql,
         comment=header_comment(sql),
         reads=tables_read(sql, source=str(rel)),
+        columns=column_lines(sql, source=str(rel)),
     )
 
 
@@ -171,6 +243,14 @@ def build_sql_model_assets(
 
 
 def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.AssetsDefinition:
+    metadata: dict[str, object] = {
+        "sql_file": dg.MetadataValue.path(str(model.path)),
+        "dagster/table_name": model.name,
+    }
+    schema = model.column_schema()
+    if schema is not None:
+        metadata["dagster/column_schema"] = schema
+
     @dg.asset(
         key=model.asset_key,
         deps=deps,
@@ -178,20 +258,32 @@ def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.
         code_version=model.code_version,
         description=model.comment or f"SQL model {model.schema}/{model.path.name}",
         kinds={"duckdb", "sql"},
-        metadata={
-            "sql_file": dg.MetadataValue.path(str(model.path)),
-            "dagster/table_name": model.name,
-        },
+        owners=["team:analytics"],
+        tags={"privacy": "shared"},
+        metadata=metadata,
     )
     def _build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        rows = warehouse.create_table_as(model.table, model.sql, model.schema, model.comment)
-        columns = warehouse.columns(model.table, model.schema)
+        def build(w: WarehouseWriter) -> int:
+            rows = w.create_table_as(model.table, model.sql, model.schema, model.comment)
+            built = w.con.execute(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                [model.schema, model.table],
+            ).fetchall()
+            for warning in check_columns(model, built):
+                context.log.warning(warning)
+            undocumented = w.comment_columns(model.table, model.column_comments, model.schema)
+            if undocumented:
+                context.log.warning(f"{model.name}: columns without a description: {undocumented}")
+            return rows
+
+        rows = warehouse.publish(build)
         context.log.info(f"built {model.name}: {rows} rows")
         return dg.MaterializeResult(
             value=model.name,
             metadata={
                 "dagster/row_count": rows,
-                "dagster/column_schema": column_schema(columns),
+                "dagster/column_schema": warehouse.table_schema(model.table, model.schema),
                 "sql": dg.MetadataValue.md(f"```sql\n{model.sql.strip()}\n```"),
                 "preview": md_table(warehouse.preview(model.table, model.schema), max_rows=20),
             },

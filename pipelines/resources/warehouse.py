@@ -30,7 +30,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -197,6 +197,26 @@ class WarehouseWriter:
             target = f"COLUMN {qualified(schema, table)}.{quote_ident(column)}"
         self.con.execute(f"COMMENT ON {target} IS {quote_literal(comment)}")
 
+    def comment_columns(
+        self, table: str, comments: Mapping[str, str], schema: str = "main"
+    ) -> list[str]:
+        """COMMENT ON each column of ``schema.table`` that ``comments`` describes.
+
+        Returns the table's columns that ``comments`` does not describe (they keep no comment).
+        """
+        columns = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                [schema, table],
+            ).fetchall()
+        ]
+        for column in columns:
+            if comments.get(column):
+                self.comment_on(table, comments[column], schema=schema, column=column)
+        return [c for c in columns if not comments.get(c)]
+
 
 class Warehouse(dg.ConfigurableResource):
     """The analysts' DuckDB warehouse (one file), written copy-on-write under a file lock."""
@@ -331,6 +351,18 @@ class Warehouse(dg.ConfigurableResource):
                 "current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
                 [schema, table],
             ).fetchall()
+
+    def table_schema(self, table: str, schema: str = "main") -> dg.TableSchema:
+        """``dg.TableSchema`` of ``schema.table`` as published: column types and COMMENTs."""
+        with self.read_only_connection() as con:
+            rows = con.execute(
+                "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name "
+                "= current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
+                [schema, table],
+            ).fetchall()
+        return dg.TableSchema(
+            columns=[dg.TableColumn(n, t, description=c or None) for n, t, c in rows]
+        )
 
     def preview(self, table: str, schema: str = "main", limit: int = 20) -> pd.DataFrame:
         """The first ``limit`` rows of ``schema.table``."""

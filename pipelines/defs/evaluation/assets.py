@@ -9,13 +9,16 @@ import dagster as dg
 from pipelines import settings
 from pipelines.defs.evaluation.config import EvaluationConfig
 from pipelines.defs.evaluation.tables import (
+    COLUMNS,
     COMMENTS,
     KEY,
+    column_comments,
     headline,
     metrics_tables,
     pooled_real_rows,
     read_test_set,
     score,
+    table_schema,
 )
 from pipelines.defs.synthesis.assets import SCHEMA, TABLE, synthetic_table
 from pipelines.defs.training.assets import TRAINING_SUMMARY
@@ -35,6 +38,13 @@ from pipelines.resources.warehouse import Warehouse
     ],
     group_name="evaluation",
     kinds={"duckdb", "scikitlearn"},
+    owners=["team:ml"],
+    tags={"privacy": "shared"},
+    metadata={
+        "dagster/table_name": "metrics.utility",
+        "dagster/column_schema": table_schema("utility"),
+        **{f"schema: metrics.{name}": table_schema(name) for name in COLUMNS if name != "utility"},
+    },
 )
 def utility_metrics(
     context: dg.AssetExecutionContext,
@@ -56,14 +66,20 @@ def utility_metrics(
     test = read_test_set(Path(config.test_set_path or settings.test_set_path()), record["columns"])
     report, fidelity = score(real, synthetic, test, record, config)
     tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
-    warehouse.publish(lambda w: [
-        w.replace_partition(name, frame, KEY, version, schema="metrics", comment=COMMENTS[name])
-        for name, frame in tables.items()
-    ])
+
+    def write(w):
+        for name, frame in tables.items():
+            w.replace_partition(name, frame, KEY, version, schema="metrics", comment=COMMENTS[name])
+            undocumented = w.comment_columns(name, column_comments(name), schema="metrics")
+            if undocumented:
+                context.log.warning(f"metrics.{name}: undocumented columns {undocumented}")
+
+    warehouse.publish(write)
     context.log.info(f"published metrics of {version} to metrics.{', metrics.'.join(tables)}")
     return dg.MaterializeResult(
         value=report.summary(),
         metadata={
+            "dagster/column_schema": warehouse.table_schema("utility", "metrics"),
             "utility": md_table(headline(report)),
             "utility_plot": utility_bars(headline(report)),
             "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),

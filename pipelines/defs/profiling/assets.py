@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.defs.profiling.helpers import (
+    PROFILE_SCHEMA,
     build_cross_party_profile,
     build_party_profile,
     cross_party_metadata,
@@ -20,6 +21,9 @@ from pipelines.resources import PartyStore
     group_name="profiling",
     deps=["validated_party_table"],
     kinds={"pandas"},
+    owners=["team:data-engineering"],
+    tags={"privacy": "counts-only"},
+    metadata={"dagster/column_schema": PROFILE_SCHEMA},
     description=(
         "Intra-party imbalance of one party's validated table: size, label mix, imbalance "
         "ratio, category shares and null rates. Holds counts and shares only, never rows."
@@ -46,6 +50,9 @@ def party_profile(
         )
     },
     kinds={"pandas"},
+    owners=["team:data-engineering"],
+    tags={"privacy": "counts-only"},
+    metadata={"dagster/column_schema": PROFILE_SCHEMA},
     description=(
         "Inter-party imbalance from the party profiles: size ratio, each party's label "
         "Jensen-Shannon divergence to the pooled mix, classes a party lacks or holds alone."

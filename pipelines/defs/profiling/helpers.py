@@ -10,12 +10,33 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import dagster as dg
 import pandas as pd
 
 from dagan_core.errors import InvalidDataError
 from dagan_core.profiling import CrossPartyProfile, PartyProfile, profile_parties, profile_party
 from pipelines import gx_runner
 from pipelines.metadata import json_value, md_table
+
+#: The profiles as long tidy tables (``PartyProfile.to_frame()``, ``CrossPartyProfile.to_frame()``):
+#: one number per row, counts and shares only.
+PROFILE_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("party", "string", description="Party the number is about; NULL for "
+                       "numbers about all parties together (cross-party profile)."),
+        dg.TableColumn("kind", "string", description="What the number is: n_rows, "
+                       "imbalance_ratio, label_entropy, minority_class, class_count, class_share, "
+                       "category_share, null_rate (party profile); size_ratio, pooled_class_count, "
+                       "pooled_class_share, label_jsd, n_missing_classes, missing_class, "
+                       "single_party_class (cross-party profile)."),
+        dg.TableColumn("column", "string", description="Column the number is about (the label "
+                       "for class numbers); NULL for table-level numbers."),
+        dg.TableColumn("value", "string", description="Category or class the number is about; "
+                       "NULL when none."),
+        dg.TableColumn("metric", "float", description="The number itself: a count, share, ratio "
+                       "or divergence. Never a row."),
+    ]
+)
 
 
 def build_party_profile(
@@ -37,6 +58,7 @@ def party_profile_metadata(profile: PartyProfile) -> dict[str, Any]:
         columns=[profile.label, "rows", "share"],
     )
     return {
+        "dagster/column_schema": PROFILE_SCHEMA,
         "party": profile.party or "",
         "rows": profile.n_rows,
         "imbalance_ratio": profile.imbalance_ratio,
@@ -76,6 +98,7 @@ def cross_party_metadata(cross: CrossPartyProfile) -> dict[str, Any]:
         columns=[cross.label, "rows", "share"],
     )
     return {
+        "dagster/column_schema": PROFILE_SCHEMA,
         "parties": len(cross.party_sizes),
         "size_ratio": cross.size_ratio,
         "max_label_jsd": max(cross.label_jsd.values()),

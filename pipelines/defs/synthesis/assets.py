@@ -11,18 +11,24 @@ from pipelines.defs.synthesis.sampling import (
     sample_parties,
     synthetic_class_mix,
 )
+from pipelines.defs.synthesis.tables import (
+    COMMENT,
+    KEY,
+    SCHEMA,
+    TABLE,
+    column_comments,
+    column_comparisons,
+    plotted_columns,
+    rows_schema,
+)
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
-from pipelines.metadata import column_schema, json_value, md_table
+from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions
-from pipelines.plots import class_mix
+from pipelines.plots import class_mix, column_histograms
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.warehouse import Warehouse
 
-SCHEMA, TABLE, KEY = "synthetic", "rows", "model_version"
-COMMENT = (
-    "Synthetic rows: the shared schema's columns, the party whose distribution made the row, "
-    "and the model_version (model_versions partition) that generated it."
-)
+__all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "synthetic_table"]
 
 
 @dg.asset(
@@ -30,7 +36,12 @@ COMMENT = (
     deps=[dagan_model],
     group_name="synthesis",
     kinds={"duckdb"},
-    metadata={"dagster/table_name": f"{SCHEMA}.{TABLE}"},
+    owners=["team:ml"],
+    tags={"privacy": "shared"},
+    metadata={
+        "dagster/table_name": f"{SCHEMA}.{TABLE}",
+        "dagster/column_schema": rows_schema(),
+    },
 )
 def synthetic_table(
     context: dg.AssetExecutionContext,
@@ -38,7 +49,9 @@ def synthetic_table(
     model_store: ModelStore,
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
-    """Rows sampled from the version's checkpoint, replacing exactly that version's rows."""
+    """Rows sampled from the version's checkpoint, replacing exactly that version's rows of
+    synthetic.rows (the table analysts query). Each party gets rows in proportion to its real
+    size; the plots compare them with the real data through the party summaries only."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
@@ -47,16 +60,31 @@ def synthetic_table(
     allocation = allocate_rows(sizes, config.rows or sum(sizes.values()))
     synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
     rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
-    written = warehouse.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=COMMENT)
+    comments = column_comments()
+
+    def write(w):
+        written = w.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=COMMENT)
+        undocumented = w.comment_columns(TABLE, comments, schema=SCHEMA)
+        if undocumented:
+            context.log.warning(f"{SCHEMA}.{TABLE}: columns without a description: {undocumented}")
+        return written
+
+    written = warehouse.publish(write)
     context.log.info(f"published {written} rows of model version {version} to {SCHEMA}.{TABLE}")
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
+    kinds = {c.name: c.kind for c in synth.encoder.schema.columns}
+    summaries = {p: s.to_dict() for p, s in synth.summaries.items()}
+    shown = plotted_columns(kinds, record["label"], config.plot_columns)
     return dg.MaterializeResult(
         value={"model_version": version, "rows": written},
         metadata={
             "dagster/row_count": written,
-            "dagster/column_schema": column_schema(warehouse.columns(TABLE, SCHEMA)),
+            "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
             "class_mix_plot": class_mix(mix),
+            "column_histograms": column_histograms(
+                column_comparisons(summaries, kinds, rows, shown)
+            ),
         },
     )

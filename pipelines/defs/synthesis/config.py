@@ -21,3 +21,8 @@ class SynthesisConfig(dg.Config):
     device: Literal["cpu", "cuda", "auto"] = Field(
         default="cpu", description="Device the checkpoint is loaded on."
     )
+    plot_columns: list[str] = Field(
+        default=[],
+        description="Columns whose real vs synthetic distributions are plotted on the "
+        "materialization; empty = the first two continuous and first two discrete columns.",
+    )

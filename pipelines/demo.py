@@ -1,0 +1,230 @@
+"""Run the whole pipeline headless on the demo landing area, then query the warehouse.
+
+Steps: register one ``parties`` partition per landing folder and the model version; ingest,
+validate and profile each party; the cross-party profile; train, sample and evaluate the model
+version (training_job); rebuild the SQL models (analytics_job). Everything the pipeline writes
+goes to DAGAN_VAR_DIR (default ``var/``); Dagster's run history goes to a fresh DAGSTER_HOME
+(a temporary folder unless ``dagster_home`` is given). Training logs one line per epoch.
+
+Entry points: ``dagan demo`` and ``scripts/run_demo.py`` (same options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("dagan.demo")
+
+#: dagan_core's default networks; 10 epochs on the ~32k demo rows take about a minute on 2 CPU
+#: cores (much longer while other processes compete for the cores).
+DEMO_TRAINING = {"strategy": "dagan", "device": "cpu"}
+DEMO_EVALUATION = {"models": ["lr", "dt", "hgb"], "max_rows": 10000, "per_party": True}
+
+#: Title -> query; ``?`` is the model version. The README shows these with their output.
+EXAMPLE_QUERIES = {
+    "Leaderboard of model versions": (
+        "SELECT rank, model_version, strategy, round(tstr_macro_f1, 3) AS tstr_macro_f1, "
+        "round(ratio_macro_f1, 3) AS ratio_macro_f1, round(ratio_minority_f1, 3) AS "
+        "ratio_minority_f1, round(jsd_mean, 3) AS jsd_mean, round(dcr_ratio, 3) AS dcr_ratio "
+        "FROM marts.utility_leaderboard ORDER BY rank"
+    ),
+    "Class mix per party, real vs synthetic": (
+        "SELECT party, label_value, real_n, synthetic_n, round(real_share, 3) AS real_share, "
+        "round(synthetic_share, 3) AS synthetic_share FROM marts.class_balance "
+        "WHERE model_version = ? ORDER BY party, label_value"
+    ),
+    "Per-party utility (macro-F1, mean over models)": (
+        "SELECT party, round(tstr, 3) AS tstr, round(trtr, 3) AS trtr, round(ratio, 3) AS ratio "
+        "FROM marts.per_party_utility WHERE model_version = ? AND metric = 'macro_f1' "
+        "ORDER BY party"
+    ),
+    "The five worst-fitting columns": (
+        "SELECT worst_rank, column_name, kind, metric, round(value, 3) AS value "
+        "FROM marts.column_fidelity WHERE model_version = ? ORDER BY worst_rank LIMIT 5"
+    ),
+}
+
+
+def prepare_dagster_home(path: Path | None) -> Path:
+    """A DAGSTER_HOME with telemetry off (created if needed) and exported to the environment."""
+    home = path or Path(tempfile.mkdtemp(prefix="dagan-demo-home-"))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return home
+
+
+def _log_config() -> dict:
+    return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def _check(result: Any, what: str) -> None:
+    if not result.success:
+        raise SystemExit(f"demo step failed: {what}")
+
+
+def run_pipeline(
+    version: str,
+    epochs: int,
+    training: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+) -> list[tuple[str, float]]:
+    """Materialize every asset of the pipeline once, for the landing parties and ``version``.
+
+    ``training`` and ``evaluation`` override the demo's ``dagan_model`` and ``utility_metrics``
+    run config. Returns ``(step, seconds)`` per step.
+    """
+    import dagster as dg
+
+    from pipelines.definitions import defs, resources
+    from pipelines.defs.profiling import cross_party_profile, party_profile
+    from pipelines.resources.landing import LandingArea
+
+    instance = dg.DagsterInstance.get()
+    parties = LandingArea().parties()
+    if not parties:
+        raise SystemExit(f"no party folder in the landing area {LandingArea().root_path}")
+    known = set(instance.get_dynamic_partitions("parties"))
+    instance.add_dynamic_partitions("parties", [p for p in parties if p not in known])
+    if not instance.has_dynamic_partition("model_versions", version):
+        instance.add_dynamic_partitions("model_versions", [version])
+
+    steps = []
+    ingest_job = defs.resolve_job_def("ingest_job")
+    for party in parties:
+        start = time.perf_counter()
+        result = ingest_job.execute_in_process(
+            partition_key=party, instance=instance, run_config=_log_config()
+        )
+        _check(result, f"ingest {party}")
+        steps.append((f"ingest + validate + profile {party}", time.perf_counter() - start))
+
+    start = time.perf_counter()
+    _check(
+        dg.materialize(
+            [party_profile, cross_party_profile],
+            selection=[cross_party_profile],
+            instance=instance,
+            resources=resources(),
+            run_config=_log_config(),
+        ),
+        "cross-party profile",
+    )
+    steps.append(("cross-party profile", time.perf_counter() - start))
+
+    start = time.perf_counter()
+    run_config = {
+        **_log_config(),
+        "ops": {
+            "dagan_model": {"config": {**DEMO_TRAINING, "epochs": epochs, **(training or {})}},
+            "utility_metrics": {"config": {**DEMO_EVALUATION, **(evaluation or {})}},
+        },
+    }
+    result = defs.resolve_job_def("training_job").execute_in_process(
+        partition_key=version, instance=instance, run_config=run_config
+    )
+    _check(result, f"training_job for {version}")
+    for event in result.get_step_success_events():
+        seconds = event.event_specific_data.duration_ms / 1000
+        steps.append((f"  {event.step_key} [{version}]", seconds))
+    steps.append((f"training_job [{version}]", time.perf_counter() - start))
+
+    start = time.perf_counter()
+    _check(
+        defs.resolve_job_def("analytics_job").execute_in_process(
+            instance=instance, run_config=_log_config()
+        ),
+        "analytics_job",
+    )
+    steps.append(("analytics_job (SQL models)", time.perf_counter() - start))
+    for name, seconds in steps:
+        logger.info("%-45s %7.1fs", name, seconds)
+    return steps
+
+
+def show_warehouse(version: str, out: Any = None) -> None:
+    """Write the warehouse location and the example queries with their results."""
+    import pandas as pd
+
+    from pipelines.resources.warehouse import Warehouse
+
+    out = out or sys.stdout
+    warehouse = Warehouse()
+    path = warehouse.file
+    out.write(f"\nDuckDB warehouse: {path}\n")
+    out.write(f"Open it read-only:  duckdb.connect('{path}', read_only=True)   (or: make sql)\n")
+    with warehouse.read_only_connection() as con:
+        tables = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() ORDER BY 1"
+        ).fetchall()
+        out.write("Tables: " + ", ".join(t[0] for t in tables) + "\n")
+        for title, sql in EXAMPLE_QUERIES.items():
+            params = [version] if "?" in sql else []
+            frame = con.execute(sql, params).df()
+            shown = sql.replace("?", f"'{version}'")
+            with pd.option_context("display.width", 200, "display.max_columns", 50):
+                out.write(f"\n-- {title}\n{shown};\n{frame.to_string(index=False)}\n")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object, e.g. '{\"batch_size\": 100}'")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options (shared by ``dagan demo`` and ``scripts/run_demo.py``)."""
+    parser.add_argument("--version", default="demo", help="model version (partition key)")
+    parser.add_argument("--epochs", type=int, default=10, help="training epochs")
+    parser.add_argument("--dagster-home", type=Path, default=None,
+                        help="DAGSTER_HOME to use (default: a new temporary folder)")
+    parser.add_argument("--training-config", type=_json_object, default=None, metavar="JSON",
+                        help="overrides of the dagan_model config, e.g. "
+                        "'{\"generator_dims\": [64], \"batch_size\": 100}'")
+    parser.add_argument("--evaluation-config", type=_json_object, default=None, metavar="JSON",
+                        help="overrides of the utility_metrics config, e.g. "
+                        "'{\"models\": [\"lr\"]}'")
+    parser.add_argument("--no-queries", action="store_true",
+                        help="skip the example queries at the end")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo with parsed options."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    logger.setLevel(logging.INFO)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    home = prepare_dagster_home(args.dagster_home)
+    logger.info("DAGSTER_HOME=%s", home)
+    start = time.perf_counter()
+    run_pipeline(args.version, args.epochs, args.training_config, args.evaluation_config)
+    if not args.no_queries:
+        show_warehouse(args.version)
+    sys.stdout.write(f"\ndemo finished in {time.perf_counter() - start:.0f}s\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m pipelines.demo [options]``."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
