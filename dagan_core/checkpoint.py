@@ -134,5 +134,5 @@ def load_training_state(directory: str | Path, device: torch.device
     if not (folder / "progress.json").exists():
         return None
     progress = json.loads((folder / "progress.json").read_text())
-    state = torch.load(folder / "state.pt", map_location=device, weights_only=False)
+    state = torch.load(folder / "state.pt", map_location=device, weights_only=True)
     return int(progress["epoch"]), state, progress["history"]

@@ -177,16 +177,19 @@ class LocalTrainer:
             "generator_loss": float(np.mean([x["generator_loss"] for x in results])),
             "cond_loss": float(np.mean([x["cond_loss"] for x in results])),
             "critic": {}, "fit": {"gap": {}, "class_gap": {}},
-            "bytes": sum(x["bytes"] for x in results),
         }
         for x in results:
             merged["critic"].update(x["critic"])
             merged["fit"]["gap"].update(x["fit"]["gap"])
             merged["fit"]["class_gap"].update(x["fit"]["class_gap"])
+        # a local GAN's generator and critic both live at the party: nothing crosses a boundary
+        # but FedSyn's weight exchange (each party uploads and downloads G and C every round)
+        merged["bytes"] = 0
         if self.average:
-            n_params = sum(p.numel() for t in self._trainers()[:1]
-                           for p in t.coordinator.generator.parameters())
-            merged["bytes"] += int(2 * len(self.names) * rounds * n_params * 4)
+            first = self._trainers()[0]
+            n_values = sum(p.numel() for p in first.coordinator.generator.parameters()) + sum(
+                p.numel() for p in next(iter(first.parties.values())).critic.parameters())
+            merged["bytes"] = int(2 * len(self.names) * rounds * n_values * 4)
         return merged
 
     def attention(self) -> tuple[dict[str, float], dict[str, list[float] | None]]:

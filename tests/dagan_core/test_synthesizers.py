@@ -165,3 +165,15 @@ def test_release_never_invents_a_party_class_cell(fitted, strategy):
         real = (df["y"] == "yes").mean()
         synth = (out.loc[out["party"] == p, "y"] == "yes").mean()
         assert abs(real - synth) < 0.12
+
+
+def test_bytes_count_only_what_crosses_a_boundary(tiny_parties):
+    local = make_synthesizer("local", **{**TINY, "epochs": 1}).fit(tiny_parties, label="y")
+    assert local.history[-1]["bytes_exchanged"] == 0  # each GAN lives at its party
+    fed = make_synthesizer("fedsyn", **{**TINY, "epochs": 1}).fit(tiny_parties, label="y")
+    n_g = sum(p.numel() for p in fed._generators[0].parameters())
+    per_round = 2 * len(tiny_parties) * n_g * 4  # at least the generator, up and down
+    assert fed.history[-1]["bytes_exchanged"] > per_round * TINY_ROUNDS
+
+
+TINY_ROUNDS = 5  # FederationConfig.fedsyn_rounds_per_epoch default
