@@ -78,6 +78,9 @@ class TrainConfig:
             (otherwise a discrete column is drawn uniformly, as in CTGAN).
         seed: seed of every random draw (no global RNG is touched).
         device: "auto", "cpu" or "cuda".
+        batched_critics: run the critics of parties simulated in one process as one stacked
+            bank (one batched pass per round instead of one per party; the same arithmetic,
+            other random draws). Off = one party after the other.
     """
 
     epochs: int = 100
@@ -91,6 +94,7 @@ class TrainConfig:
     label_condition_prob: float = 0.5
     seed: int = 0
     device: str = "auto"
+    batched_critics: bool = True
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "epochs", self.epochs, "must be >= 1")

@@ -112,8 +112,8 @@ class Coordinator:
             conds = [self.transport.send(p, m.ConditionRequest(int(n)))
                      for p, n in zip(names, sizes)]
             _, fake, _, _ = self.generate(conds, grad=False)
-            for p, x in zip(names, self._split(fake, sizes)):
-                r = self.transport.send(p, m.CriticStep(x))
+            steps = [m.CriticStep(x) for x in self._split(fake, sizes)]
+            for p, r in zip(names, self.transport.send_round(names, steps)):
                 acc = stats.setdefault(p, [0.0, 0.0, 0.0, 0])
                 acc[0] += r.loss
                 acc[1] += r.wasserstein
@@ -122,8 +122,9 @@ class Coordinator:
         conds = [self.transport.send(p, m.ConditionRequest(int(n))) for p, n in zip(names, sizes)]
         raw, fake, blocks, cats = self.generate(conds, grad=True)
         grads, weights, g_loss = [], [], 0.0
-        for j, (p, x) in enumerate(zip(names, self._split(fake, sizes))):
-            fb = self.transport.send(p, m.GeneratorStep(x.detach()))
+        feedback = self.transport.send_round(
+            names, [m.GeneratorStep(x.detach()) for x in self._split(fake, sizes)])
+        for j, fb in enumerate(feedback):
             w = row_weights(self.alpha[idx[j]], fb.row_weights, int(sizes[j] // self.packs[idx[j]]))
             grads.append(fb.row_gradients.to(self.device))
             weights.append(torch.as_tensor(w, device=self.device, dtype=fake.dtype))

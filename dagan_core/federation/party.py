@@ -18,6 +18,7 @@ from dagan_core.data.sampler import ConditionSampler, cond_vectors
 from dagan_core.federation import messages as m
 from dagan_core.nn.critic import Critic, gradient_penalty
 from dagan_core.nn.layers import build
+from dagan_core.nn.member_state import load_member_optimizer_state, member_optimizer_state
 
 
 def pack_size(config: SynthesizerConfig, n_train: int) -> int:
@@ -83,14 +84,23 @@ class Party:
         in_dim = layout.data_dim + layout.cond_dim + (n_codes if code_in_critic else 0)
         self.critic = build(lambda: Critic(in_dim, config.model.critic_dims, self.pac,
                                            config.model.critic_dropout), device, self.torch_gen)
-        self.optimizer = torch.optim.Adam(
-            self.critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9),
-            weight_decay=config.train.weight_decay,
-        )
+        self.member = 0  # this party's member of the critic bank (its own bank of one, or shared)
+        self.optimizer = critic_optimizer(self.critic, config)
         label_width = layout.cond_blocks[layout.label_block].width
         self.class_gap = np.zeros(label_width)
         self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._probe: tuple[torch.Tensor, np.ndarray] | None = None
+
+    def attach_critic(self, bank: Critic, member: int, optimizer: torch.optim.Optimizer) -> None:
+        """Move this party's critic into member ``member`` of a bank of co-located parties.
+
+        The critic's current weights and optimizer state are carried over.
+        """
+        critic_state = self.critic.member_state(self.member)
+        optim_state = member_optimizer_state(self.optimizer, self.critic, self.member)
+        self.critic, self.member, self.optimizer = bank, member, optimizer
+        self.critic.load_member_state(member, critic_state)
+        load_member_optimizer_state(optimizer, bank, member, optim_state)
 
     # ---- local attention ----------------------------------------------------------------
     def label_probs(self) -> np.ndarray | None:
@@ -136,23 +146,37 @@ class Party:
         self._pending = (blocks, cats, rows)
         return m.Conditions(blocks, cats, self._codes[rows])
 
-    def _critic_input(self, x: torch.Tensor, blocks, cats, codes) -> torch.Tensor:
-        parts = [x, torch.as_tensor(cond_vectors(self.layout, blocks, cats), device=self.device)]
+    def _conditions(self, blocks, cats, codes) -> torch.Tensor:
+        """The condition part of the critic input (plus the party-code one-hot if pooled)."""
+        cond = cond_vectors(self.layout, blocks, cats)
         if self._code_in_critic:
             onehot = np.zeros((len(codes), self.n_codes), dtype=np.float32)
             onehot[np.arange(len(codes)), codes] = 1.0
-            parts.append(torch.as_tensor(onehot, device=self.device))
-        return torch.cat(parts, dim=1)
+            cond = np.concatenate([cond, onehot], axis=1)
+        return torch.as_tensor(cond, device=self.device)
+
+    def _critic_input(self, x: torch.Tensor, blocks, cats, codes) -> torch.Tensor:
+        return torch.cat([x, self._conditions(blocks, cats, codes)], dim=1)
+
+    def critic_step_inputs(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Critic inputs (rows + conditions) of the pending real rows and of ``fake``."""
+        blocks, cats, rows = self._pending
+        cond = self._conditions(blocks, cats, self._codes[rows])
+        return (torch.cat([self._rows[rows], cond], dim=1),
+                torch.cat([fake.to(self.device), cond], dim=1))
+
+    def feedback_conditions(self) -> tuple[torch.Tensor, np.ndarray]:
+        """Condition part of the critic input for the pending draw, and the per-row weights."""
+        blocks, cats, rows = self._pending
+        cond = self._conditions(blocks, cats, self._codes[rows])
+        return cond, self._row_weights(blocks, cats)
 
     def _critic_step(self, fake: torch.Tensor) -> m.CriticReport:
-        blocks, cats, rows = self._pending
-        codes = self._codes[rows]
+        real_in, fake_in = self.critic_step_inputs(fake)
         self.critic.train()
-        real_in = self._critic_input(self._rows[rows], blocks, cats, codes)
-        fake_in = self._critic_input(fake.to(self.device), blocks, cats, codes)
-        s_real = self.critic(real_in, self.torch_gen)
-        s_fake = self.critic(fake_in, self.torch_gen)
-        gp = gradient_penalty(self.critic, real_in, fake_in, self.torch_gen)
+        s_real = self.critic(real_in, self.torch_gen, self.member)
+        s_fake = self.critic(fake_in, self.torch_gen, self.member)
+        gp = gradient_penalty(self.critic, real_in, fake_in, self.torch_gen, self.member)
         w_dist = s_real.mean() - s_fake.mean()
         loss = -w_dist + self.config.train.gp_lambda * gp
         self.optimizer.zero_grad(set_to_none=True)
@@ -165,7 +189,7 @@ class Party:
         fake = fake.detach().to(self.device).requires_grad_(True)
         self.critic.train()
         scores = self.critic(self._critic_input(fake, blocks, cats, self._codes[rows]),
-                             self.torch_gen)
+                             self.torch_gen, self.member)
         (grad,) = torch.autograd.grad(-scores.sum(), fake)
         return m.GeneratorFeedback(grad, self._row_weights(blocks, cats),
                                    -scores.detach().mean().item())
@@ -196,10 +220,10 @@ class Party:
         self.critic.eval()
         with torch.no_grad():
             s_real = self.critic(self._critic_input(real, blocks, labels, self._probe_codes),
-                                 self.torch_gen).cpu().numpy()
+                                 self.torch_gen, self.member).cpu().numpy()
             s_fake = self.critic(self._critic_input(fake.to(self.device), blocks, labels,
                                                     self._probe_codes),
-                                 self.torch_gen).cpu().numpy()
+                                 self.torch_gen, self.member).cpu().numpy()
         pack_labels = labels[:: self.pac]
         gaps = np.full(len(self.class_gap), np.nan)
         for k in np.unique(pack_labels):
@@ -216,8 +240,8 @@ class Party:
     def state_dict(self) -> dict[str, Any]:
         """Critic, optimizer, attention and RNG state (no rows)."""
         return {
-            "critic": self.critic.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "critic": self.critic.member_state(self.member),
+            "optimizer": member_optimizer_state(self.optimizer, self.critic, self.member),
             "class_gap": self.class_gap.tolist(),
             "rng": self.rng.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
@@ -225,8 +249,14 @@ class Party:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved."""
-        self.critic.load_state_dict(state["critic"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.critic.load_member_state(self.member, state["critic"])
+        load_member_optimizer_state(self.optimizer, self.critic, self.member, state["optimizer"])
         self.class_gap = np.asarray(state["class_gap"], dtype=float)
         self.rng.bit_generator.state = state["rng"]
         self.torch_gen.set_state(state["torch_gen"].cpu())
+
+
+def critic_optimizer(critic: Critic, config: SynthesizerConfig) -> torch.optim.Adam:
+    """Adam of a critic (or of a bank of critics) with the configured rate and decay."""
+    return torch.optim.Adam(critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9),
+                            weight_decay=config.train.weight_decay)

@@ -23,15 +23,50 @@ class InProcessTransport:
         self.bytes_from_parties = 0
         self.messages = 0
         self.observers: list[Callable[[str, object, object], None]] = []
+        self._colocated: dict[str, Any] = {}  # party name -> its ColocatedCritics, if any
 
     @property
     def party_names(self) -> list[str]:
         """Names of the reachable parties."""
         return list(self._endpoints)
 
+    def colocate(self, group: Any) -> None:
+        """Register parties hosted together (a ``ColocatedCritics``) for batched rounds."""
+        for name in group.names:
+            self._colocated[name] = group
+
     def send(self, party: str, message: object) -> Any:
         """Deliver ``message`` to ``party`` and return its reply."""
         reply = self._endpoints[party].handle(message)
+        self._account(party, message, reply)
+        return reply
+
+    def send_round(self, parties: list[str], messages: list[object]) -> list[Any]:
+        """Deliver one message to each party and return the replies in the same order.
+
+        Co-located parties whose every member is addressed answer in one batched pass; the
+        others one by one. Each message and reply is checked and counted as with :meth:`send`.
+        """
+        replies: list[Any] = [None] * len(parties)
+        groups: dict[int, list[int]] = {}
+        for i, (party, message) in enumerate(zip(parties, messages)):
+            group = self._colocated.get(party)
+            if group is not None and group.handles(message):
+                groups.setdefault(id(group), []).append(i)
+        for idx in groups.values():
+            group = self._colocated[parties[idx[0]]]
+            if len(idx) != len(group.names):
+                continue  # only part of the group addressed: one by one below
+            names = [parties[i] for i in idx]
+            for i, reply in zip(idx, group.handle_round(names, [messages[i] for i in idx])):
+                self._account(parties[i], messages[i], reply)
+                replies[i] = reply
+        for i, (party, message) in enumerate(zip(parties, messages)):
+            if replies[i] is None:
+                replies[i] = self.send(party, message)
+        return replies
+
+    def _account(self, party: str, message: object, reply: object) -> None:
         if not isinstance(reply, PARTY_REPLIES):
             raise DAGANError(f"party {party!r} replied with a forbidden message type "
                              f"{type(reply).__name__}")
@@ -40,7 +75,6 @@ class InProcessTransport:
         self.messages += 1
         for observer in self.observers:
             observer(party, message, reply)
-        return reply
 
     def reset_counters(self) -> int:
         """Return the bytes exchanged since the last reset, and reset."""

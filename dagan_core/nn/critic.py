@@ -1,6 +1,16 @@
-"""A party's Wasserstein critic with PacGAN packing and gradient penalty."""
+"""A party's Wasserstein critic with PacGAN packing and gradient penalty.
+
+A :class:`Critic` holds ``members`` critics of the same shape in stacked weights: layer ``i`` of
+member ``k`` is ``weights[i][k]`` (out x in) and ``biases[i][k]``. A party's own critic is a bank
+of one member. Parties hosted in the same process can put their critics in one bank (see
+:mod:`dagan_core.federation.colocated`): each layer is then one batched matrix product for all of
+them instead of one small product per party. Members never share a parameter, and Adam works
+element by element, so one Adam over a bank updates every member exactly as its own Adam would.
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -11,36 +21,90 @@ from dagan_core.nn.layers import dropout
 class Critic(nn.Module):
     """C(x, c) on packs of ``pac`` rows: Linear -> LeakyReLU -> dropout blocks -> score."""
 
-    def __init__(self, input_dim: int, dims: tuple[int, ...], pac: int, dropout_p: float):
-        """Create the critic for rows of width ``input_dim`` (data + conditions)."""
+    def __init__(self, input_dim: int, dims: tuple[int, ...], pac: int, dropout_p: float,
+                 members: int = 1):
+        """Create ``members`` critics for rows of width ``input_dim`` (data + conditions)."""
         super().__init__()
+        self.input_dim = input_dim
         self.pac = pac
         self.dropout_p = dropout_p
-        width = input_dim * pac
-        self.layers = nn.ModuleList()
-        for d in dims:
-            self.layers.append(nn.Linear(width, d))
-            width = d
-        self.out = nn.Linear(width, 1)
+        self.members = members
+        widths = [input_dim * pac, *dims, 1]
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(members, o, i)) for i, o in zip(widths[:-1], widths[1:]))
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.empty(members, o)) for o in widths[1:])
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Scores of shape (rows // pac,)."""
-        h = x.reshape(-1, x.shape[1] * self.pac)
-        for layer in self.layers:
-            h = dropout(nn.functional.leaky_relu(layer(h), 0.2), self.dropout_p,
-                        self.training, generator)
-        return self.out(h).squeeze(1)
+    @torch.no_grad()
+    def seeded_reset_(self, generator: torch.Generator) -> None:
+        """Kaiming-uniform weights and fan-in uniform biases, member by member, layer by layer."""
+        for k in range(self.members):
+            for w, b in zip(self.weights, self.biases):
+                nn.init.kaiming_uniform_(w[k], a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(w.shape[2])
+                nn.init.uniform_(b[k], -bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator,
+                member: int | None = None) -> torch.Tensor:
+        """Scores per pack.
+
+        Args:
+            x: ``(rows, input_dim)`` rows of one member (``member``, default 0), or
+                ``(members, rows, input_dim)`` rows of every member.
+            generator: source of the dropout masks.
+
+        Returns:
+            ``(rows // pac,)`` for one member, ``(members, rows // pac)`` for all.
+        """
+        if x.dim() == 2:
+            k = member or 0
+            h = x.reshape(-1, x.shape[1] * self.pac)
+            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+                h = nn.functional.linear(h, w[k], b[k])
+                if i < len(self.weights) - 1:
+                    h = self._activate(h, generator)
+            return h.squeeze(-1)
+        h = x.reshape(x.shape[0], -1, x.shape[2] * self.pac)
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
+            if i < len(self.weights) - 1:
+                h = self._activate(h, generator)
+        return h.squeeze(-1)
+
+    def _activate(self, h: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return dropout(nn.functional.leaky_relu(h, 0.2), self.dropout_p, self.training, generator)
+
+    # ---- one member's parameters, in the format of a one-member critic ---------------------
+    def member_state(self, k: int) -> dict[str, torch.Tensor]:
+        """Member ``k``'s parameters as the state dict of a one-member critic (copies)."""
+        return {name: p[k:k + 1].detach().clone() for name, p in self.named_parameters()}
+
+    @torch.no_grad()
+    def load_member_state(self, k: int, state: dict[str, torch.Tensor]) -> None:
+        """Write a one-member state dict (see :meth:`member_state`) into member ``k``."""
+        for name, p in self.named_parameters():
+            p[k:k + 1].copy_(state[name])
 
 
-def gradient_penalty(
-    critic: Critic, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator
-) -> torch.Tensor:
-    """WGAN-GP penalty (||grad|| - 1)^2 on pack-wise interpolates."""
-    pac = critic.pac
-    eps = torch.rand(real.shape[0] // pac, 1, 1, device=real.device, generator=generator)
-    eps = eps.expand(-1, pac, real.shape[1]).reshape(-1, real.shape[1])
+def pack_penalties(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
+                   generator: torch.Generator, member: int | None = None) -> torch.Tensor:
+    """WGAN-GP terms (||grad|| - 1)^2 of each pack, on pack-wise interpolates.
+
+    ``real`` and ``fake`` are ``(rows, width)`` (one member) or ``(members, rows, width)``;
+    the result has one entry per pack, with the same leading dimension.
+    """
+    pac, width = critic.pac, real.shape[-1]
+    lead = real.shape[:-2]
+    eps = torch.rand(*lead, real.shape[-2] // pac, 1, 1, device=real.device, generator=generator)
+    eps = eps.expand(*lead, -1, pac, width).reshape(real.shape)
     mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    scores = critic(mixed, generator)
+    scores = critic(mixed, generator, member)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-    norms = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
-    return ((norms - 1) ** 2).mean()
+    norms = grad.reshape(*lead, -1, pac * width).norm(2, dim=-1)
+    return (norms - 1) ** 2
+
+
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
+                     generator: torch.Generator, member: int | None = None) -> torch.Tensor:
+    """Mean WGAN-GP penalty of one member's packs."""
+    return pack_penalties(critic, real, fake, generator, member).mean()

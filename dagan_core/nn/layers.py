@@ -25,6 +25,8 @@ def seeded_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
             m.reset_running_stats()
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, generator=generator)
+        elif hasattr(m, "seeded_reset_"):
+            m.seeded_reset_(generator)
     return module
 
 

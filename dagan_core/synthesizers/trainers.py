@@ -15,6 +15,7 @@ import torch
 
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.layout import ColumnLayout
+from dagan_core.federation.colocated import ColocatedCritics
 from dagan_core.federation.coordinator import Coordinator, PartyInfo
 from dagan_core.federation.party import Party, pack_size
 from dagan_core.federation.transport import InProcessTransport
@@ -53,6 +54,11 @@ class FederatedTrainer:
                 for i, p in enumerate(names)
             }
         self.transport = InProcessTransport(self.parties)
+        self.colocated = []
+        if config.train.batched_critics and config.strategy != "swift":
+            self.colocated = _colocate(list(self.parties.values()), config, child[-2], device)
+            for group in self.colocated:
+                self.transport.colocate(group)
         infos = [PartyInfo(p, party.n_rows, party.pac) for p, party in self.parties.items()]
         self.coordinator = Coordinator(
             layout, infos, self.transport, config, n_codes=n_codes, seed=_int(child[-1]),
@@ -77,13 +83,28 @@ class FederatedTrainer:
     def state_dict(self) -> dict[str, Any]:
         """Coordinator state and each party's own state."""
         return {"coordinator": self.coordinator.state_dict(),
-                "parties": {p: party.state_dict() for p, party in self.parties.items()}}
+                "parties": {p: party.state_dict() for p, party in self.parties.items()},
+                "colocated": [group.state_dict() for group in self.colocated]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
         self.coordinator.load_state_dict(state["coordinator"])
         for p, party in self.parties.items():
             party.load_state_dict(state["parties"][p])
+        for group, saved in zip(self.colocated, state.get("colocated", [])):
+            group.load_state_dict(saved)
+
+
+def _colocate(parties: list[Party], config: SynthesizerConfig, seed: np.random.SeedSequence,
+              device: torch.device) -> list[ColocatedCritics]:
+    """One bank per set of >= 2 parties whose critics have the same pack size and width."""
+    sets: dict[tuple[int, int], list[Party]] = {}
+    for party in parties:
+        sets.setdefault((party.critic.input_dim, party.critic.pac), []).append(party)
+    members = [ps for ps in sets.values() if len(ps) > 1]
+    seeds = seed.spawn(len(members))
+    return [ColocatedCritics(ps, config, seed=_int(s), device=device)
+            for ps, s in zip(members, seeds)]
 
 
 def _int(seq: np.random.SeedSequence) -> int:

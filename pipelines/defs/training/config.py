@@ -64,6 +64,10 @@ class TrainingConfig(dg.Config):
     )
     seed: int = Field(default=_T.seed, description="Seed of every random draw.")
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device.")
+    batched_critics: bool = Field(
+        default=_T.batched_critics,
+        description="Run the parties' critics as one stacked bank (faster; same arithmetic).",
+    )
     # AttentionConfig
     local_attention: bool | None = Field(
         default=None, description="Local attention over classes; None = strategy preset."
