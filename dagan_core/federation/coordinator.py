@@ -67,7 +67,7 @@ class Coordinator:
         self.torch_gen.manual_seed(seed)
         self.generator = make_generator(layout, n_codes, config, device, self.torch_gen)
         self.optimizer = torch.optim.Adam(
-            self.generator.parameters(), lr=config.train.generator_lr, betas=(0.5, 0.9),
+            self.generator.parameters(), lr=config.train.generator_lr, betas=(0.5, 0.9), fused=True,
             weight_decay=config.train.weight_decay,
         )
         self.sizes = np.array([p.n_rows for p in parties], dtype=float)

@@ -258,5 +258,5 @@ class Party:
 
 def critic_optimizer(critic: Critic, config: SynthesizerConfig) -> torch.optim.Adam:
     """Adam of a critic (or of a bank of critics) with the configured rate and decay."""
-    return torch.optim.Adam(critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9),
+    return torch.optim.Adam(critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9), fused=True,
                             weight_decay=config.train.weight_decay)

@@ -1,7 +1,8 @@
 """A party's Wasserstein critic with PacGAN packing and gradient penalty.
 
 A :class:`Critic` holds ``members`` critics of the same shape in stacked weights: layer ``i`` of
-member ``k`` is ``weights[i][k]`` (out x in) and ``biases[i][k]``. A party's own critic is a bank
+member ``k`` maps ``h`` to ``h @ weights[i][k] + biases[i][k]`` (weights stored in x out, so that
+the batched products and their gradients stay contiguous). A party's own critic is a bank
 of one member. Parties hosted in the same process can put their critics in one bank (see
 :mod:`dagan_core.federation.colocated`): each layer is then one batched matrix product for all of
 them instead of one small product per party. Members never share a parameter, and Adam works
@@ -31,7 +32,7 @@ class Critic(nn.Module):
         self.members = members
         widths = [input_dim * pac, *dims, 1]
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.empty(members, o, i)) for i, o in zip(widths[:-1], widths[1:]))
+            nn.Parameter(torch.empty(members, i, o)) for i, o in zip(widths[:-1], widths[1:]))
         self.biases = nn.ParameterList(
             nn.Parameter(torch.empty(members, o)) for o in widths[1:])
 
@@ -40,8 +41,8 @@ class Critic(nn.Module):
         """Kaiming-uniform weights and fan-in uniform biases, member by member, layer by layer."""
         for k in range(self.members):
             for w, b in zip(self.weights, self.biases):
-                nn.init.kaiming_uniform_(w[k], a=math.sqrt(5), generator=generator)
-                bound = 1 / math.sqrt(w.shape[2])
+                nn.init.kaiming_uniform_(w[k].T, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(w.shape[1])
                 nn.init.uniform_(b[k], -bound, bound, generator=generator)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator,
@@ -60,13 +61,13 @@ class Critic(nn.Module):
             k = member or 0
             h = x.reshape(-1, x.shape[1] * self.pac)
             for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-                h = nn.functional.linear(h, w[k], b[k])
+                h = torch.addmm(b[k], h, w[k])
                 if i < len(self.weights) - 1:
                     h = self._activate(h, generator)
             return h.squeeze(-1)
         h = x.reshape(x.shape[0], -1, x.shape[2] * self.pac)
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
+            h = torch.baddbmm(b[:, None, :], h, w)
             if i < len(self.weights) - 1:
                 h = self._activate(h, generator)
         return h.squeeze(-1)

@@ -38,6 +38,6 @@ def load_member_optimizer_state(optimizer: torch.optim.Optimizer, module: nn.Mod
                 if key not in current:
                     current[key] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 current[key][k:k + 1].copy_(v)
-            else:
-                current[key] = v.detach().clone().to(
-                    current[key].device if key in current else v.device)
+            else:  # as torch places it: on the parameter's device for fused Adam, else CPU
+                on_param = optimizer.defaults.get("fused") or optimizer.defaults.get("capturable")
+                current[key] = v.detach().clone().to(p.device if on_param else "cpu")

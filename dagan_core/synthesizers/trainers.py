@@ -55,7 +55,7 @@ class FederatedTrainer:
             }
         self.transport = InProcessTransport(self.parties)
         self.colocated = []
-        if config.train.batched_critics and config.strategy != "swift":
+        if _batched(config, device) and config.strategy != "swift":
             self.colocated = _colocate(list(self.parties.values()), config, child[-2], device)
             for group in self.colocated:
                 self.transport.colocate(group)
@@ -93,6 +93,11 @@ class FederatedTrainer:
             party.load_state_dict(state["parties"][p])
         for group, saved in zip(self.colocated, state.get("colocated", [])):
             group.load_state_dict(saved)
+
+
+def _batched(config: SynthesizerConfig, device: torch.device) -> bool:
+    mode = config.train.batched_critics
+    return mode == "on" or (mode == "auto" and device.type == "cuda")
 
 
 def _colocate(parties: list[Party], config: SynthesizerConfig, seed: np.random.SeedSequence,

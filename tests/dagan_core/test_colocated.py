@@ -1,5 +1,7 @@
 """Co-located parties' critics run as one bank: same arithmetic as one critic per party."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -26,9 +28,8 @@ def _inputs(tiny_parties, **hp):
 
 
 def _trainer(encoded, layout, config, batched: bool) -> FederatedTrainer:
-    from dataclasses import replace
-
-    cfg = replace(config, train=replace(config.train, batched_critics=batched))
+    mode = "on" if batched else "off"
+    cfg = replace(config, train=replace(config.train, batched_critics=mode))
     return FederatedTrainer(encoded, layout, cfg, np.random.SeedSequence(7), torch.device("cpu"))
 
 
@@ -44,6 +45,10 @@ def test_parties_of_one_pack_size_share_one_bank(tiny_parties):
     assert len(banks) == 1
     assert sorted(party.member for party in t.parties.values()) == [0, 1, 2]
     assert not _trainer(encoded, layout, config, batched=False).colocated
+    auto = replace(config, train=replace(config.train, batched_critics="auto"))
+    on_cpu = FederatedTrainer(encoded, layout, auto, np.random.SeedSequence(7),
+                              torch.device("cpu"))
+    assert not on_cpu.colocated  # the bank measured slower on CPU
 
 
 def test_batched_round_equals_one_critic_per_party(tiny_parties):
@@ -104,9 +109,9 @@ def test_checkpoint_format_is_the_same_batched_or_not(tiny_parties):
     seq.coordinator.step({})  # and it trains on from there
 
 
-@pytest.mark.parametrize("batched", [True, False])
-def test_fit_and_sample_either_way(tiny_parties, batched):
-    s = make_synthesizer("dagan", **TINY, batched_critics=batched)
+@pytest.mark.parametrize("mode", ["on", "off", "auto"])
+def test_fit_and_sample_either_way(tiny_parties, mode):
+    s = make_synthesizer("dagan", **TINY, batched_critics=mode)
     s.fit(tiny_parties, label="y")
     rows = s.sample(50, seed=1)
     assert len(rows) == 50

@@ -64,9 +64,9 @@ class TrainingConfig(dg.Config):
     )
     seed: int = Field(default=_T.seed, description="Seed of every random draw.")
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device.")
-    batched_critics: bool = Field(
-        default=_T.batched_critics,
-        description="Run the parties' critics as one stacked bank (faster; same arithmetic).",
+    batched_critics: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Parties' critics as one stacked bank: on, off, auto (on for CUDA only).",
     )
     # AttentionConfig
     local_attention: bool | None = Field(
