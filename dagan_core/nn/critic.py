@@ -23,13 +23,35 @@ class Critic(nn.Module):
             width = d
         self.out = nn.Linear(width, 1)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Scores of shape (rows // pac,)."""
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None,
+                masks: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Scores of shape (rows // pac,).
+
+        ``masks`` (from :meth:`dropout_masks`) replaces the dropout draws, so that the forward
+        pass draws nothing (as needed under ``torch.func.vmap``).
+        """
         h = x.reshape(-1, x.shape[1] * self.pac)
-        for layer in self.layers:
-            h = dropout(nn.functional.leaky_relu(layer(h), 0.2), self.dropout_p,
-                        self.training, generator)
+        for i, layer in enumerate(self.layers):
+            h = nn.functional.leaky_relu(layer(h), 0.2)
+            h = (dropout(h, self.dropout_p, self.training, generator) if masks is None
+                 else h * masks[i])
         return self.out(h).squeeze(1)
+
+    def dropout_masks(self, n_packs: int, generator: torch.Generator) -> list[torch.Tensor]:
+        """Scaled dropout masks (keep / (1 - p), ones when not training) of ``n_packs`` packs.
+
+        Drawn exactly as :func:`dropout` would draw them in :meth:`forward`.
+        """
+        out = []
+        for layer in self.layers:
+            shape = (n_packs, layer.out_features)
+            dev = layer.weight.device
+            if not self.training or self.dropout_p == 0:
+                out.append(torch.ones(shape, device=dev))
+            else:
+                keep = torch.rand(shape, device=dev, generator=generator) >= self.dropout_p
+                out.append(keep / (1 - self.dropout_p))
+        return out
 
 
 def gradient_penalty(
