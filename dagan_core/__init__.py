@@ -21,6 +21,7 @@ from dagan_core.config import (
     AttentionConfig,
     FederationConfig,
     ModelConfig,
+    PrivacyConfig,
     SynthesizerConfig,
     TrainConfig,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidDataError",
     "ModelConfig",
     "NotFittedError",
+    "PrivacyConfig",
     "SchemaMismatchError",
     "Synthesizer",
     "SynthesizerConfig",

@@ -5,7 +5,9 @@ A saved synthesizer is a folder with
 - ``encoder.json``: schema, category vocabularies and global mixtures;
 - ``summaries.json``: each party's summary (row count, category counts, mixture parameters);
 - ``generators.pt``: generator state dicts (``torch.load(weights_only=True)``-safe);
-- ``history.json``: per-epoch statistics.
+- ``history.json``: per-epoch statistics;
+- ``privacy.json``: with differential privacy on, the epsilon each party's critic spent and its
+  delta (``null`` when DP is off).
 No party row is ever written. Folders are written to a temporary sibling and renamed into place,
 so a half-written checkpoint is never visible; replacing one renames the old folder to
 ``.<name>.old`` first, and a process killed between the two renames leaves that folder, which the
@@ -76,6 +78,7 @@ def save_synthesizer(synth: Synthesizer, path: str | Path) -> None:
         _dump(synth.encoder.to_dict(), tmp / "encoder.json")
         _dump([s.to_dict() for s in synth.summaries.values()], tmp / "summaries.json")
         _dump(synth.history, tmp / "history.json")
+        _dump(synth.privacy, tmp / "privacy.json")
         torch.save({
             "generators": [{k: v.detach().cpu() for k, v in g.state_dict().items()}
                            for g in synth._generators],
@@ -104,6 +107,8 @@ def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
                  for d in json.loads((path / "summaries.json").read_text())]
     synth.summaries = {s.party: s for s in summaries}
     synth.history = json.loads((path / "history.json").read_text())
+    if (path / "privacy.json").exists():  # absent from models saved before DP existed
+        synth.privacy = json.loads((path / "privacy.json").read_text())
     weights = torch.load(path / "generators.pt", map_location=synth.device, weights_only=True)
     gen = torch.Generator(device=synth.device)
     for state in weights["generators"]:

@@ -8,6 +8,7 @@ keyword names onto the groups below (field names are unique across groups).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -187,11 +188,52 @@ class FederationConfig:
         _check(self.fedsyn_clip > 0, "fedsyn_clip", self.fedsyn_clip, "must be > 0")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Optional differential privacy (DP-SGD) of every party's critic.
+
+    Off by default. When on, each critic step clips the gradient of every PacGAN pack (one pack
+    = one sample; a real row is in at most one pack per step) to ``dp_max_grad_norm``, adds
+    Gaussian noise of standard deviation ``dp_noise_multiplier * dp_max_grad_norm`` to the sum,
+    and an RDP accountant (Opacus) reports the epsilon each party has spent at ``dp_delta``.
+    What this covers and what it does not: docs/federation.md, section 5.
+
+    Attributes:
+        dp_noise_multiplier: sigma of DP-SGD (noise std / clip norm); None turns DP off.
+        dp_max_grad_norm: clip norm C of each pack's critic gradient (L2 over all parameters).
+        dp_delta: delta at which epsilon is reported; None uses 1 / (the party's training rows).
+    """
+
+    dp_noise_multiplier: float | None = None
+    dp_max_grad_norm: float = 1.0
+    dp_delta: float | None = None
+
+    def __post_init__(self) -> None:
+        sigma = self.dp_noise_multiplier
+        _check(sigma is None or (_is_number(sigma) and sigma > 0), "dp_noise_multiplier", sigma,
+               "must be a finite number > 0, or None to turn differential privacy off")
+        _check(_is_number(self.dp_max_grad_norm) and self.dp_max_grad_norm > 0,
+               "dp_max_grad_norm", self.dp_max_grad_norm, "must be a finite number > 0")
+        delta = self.dp_delta
+        _check(delta is None or (_is_number(delta) and 0 < delta < 1), "dp_delta", delta,
+               "must be in (0, 1), or None for 1 / (the party's training rows)")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the critics train with DP-SGD."""
+        return self.dp_noise_multiplier is not None
+
+
 _GROUPS = {
     "model": ModelConfig,
     "train": TrainConfig,
     "attention": AttentionConfig,
     "federation": FederationConfig,
+    "privacy": PrivacyConfig,
 }
 
 # Preset overrides applied by strategy before the user's own hyperparameters.
@@ -207,13 +249,14 @@ _PRESETS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class SynthesizerConfig:
-    """Everything that defines a synthesizer: its strategy and the four hyperparameter groups."""
+    """Everything that defines a synthesizer: its strategy and the five hyperparameter groups."""
 
     strategy: str = "dagan"
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     attention: AttentionConfig = field(default_factory=AttentionConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:

@@ -2,7 +2,9 @@
 
 It draws conditions from its own rows (local attention decides how often each label class is
 asked for), trains its critic on its rows against fakes made for it, returns gradients on fake
-rows, and measures how well fakes match rows its critic never trained on.
+rows, and measures how well fakes match rows its critic never trained on. With differential
+privacy on (``dp_noise_multiplier``), the critic trains by DP-SGD
+(:mod:`dagan_core.federation.dp_critic`), no holdout is kept and the fit probe is skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.layout import ColumnLayout
 from dagan_core.data.sampler import ConditionSampler, cond_vectors
+from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
+from dagan_core.federation.dp_critic import DPCritic
 from dagan_core.nn.critic import Critic, gradient_penalty
 from dagan_core.nn.layers import build
 from dagan_core.nn.member_state import load_member_optimizer_state, member_optimizer_state
@@ -68,8 +72,8 @@ class Party:
         fed = config.federation
         n_hold = int(n * fed.holdout_fraction)
         perm = self.rng.permutation(n)
-        if n_hold < fed.min_holdout_rows:
-            n_hold = 0
+        if n_hold < fed.min_holdout_rows or config.privacy.enabled:
+            n_hold = 0  # under DP the fit probe is skipped, so every row trains the critic
         hold_idx, train_idx = perm[:n_hold], np.sort(perm[n_hold:])
         self.n_rows = n
         self._rows = torch.as_tensor(encoded[train_idx], device=device)
@@ -90,6 +94,8 @@ class Party:
         self.class_gap = np.zeros(label_width)
         self._pending: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._probe: tuple[torch.Tensor, np.ndarray] | None = None
+        self.dp = (DPCritic(config, encoded[train_idx], layout, self.pac)
+                   if config.privacy.enabled else None)
 
     def attach_critic(self, bank: Critic, member: int, optimizer: torch.optim.Optimizer) -> None:
         """Move this party's critic into member ``member`` of a bank of co-located parties.
@@ -142,7 +148,10 @@ class Party:
         raise TypeError(f"party {self.name!r} cannot handle {type(message).__name__}")
 
     def _draw(self, n: int) -> m.Conditions:
-        blocks, cats, rows = self.sampler.draw(n, self.rng, self.label_probs())
+        if self.dp is not None:  # uniform rows without replacement: what the accountant assumes
+            blocks, cats, rows = self.dp.draw(n, self.rng)
+        else:
+            blocks, cats, rows = self.sampler.draw(n, self.rng, self.label_probs())
         self._pending = (blocks, cats, rows)
         return m.Conditions(blocks, cats, self._codes[rows])
 
@@ -174,6 +183,9 @@ class Party:
     def _critic_step(self, fake: torch.Tensor) -> m.CriticReport:
         real_in, fake_in = self.critic_step_inputs(fake)
         self.critic.train()
+        if self.dp is not None:
+            return m.CriticReport(*self.dp.step(self.critic, self.optimizer, real_in, fake_in,
+                                                self.torch_gen))
         s_real = self.critic(real_in, self.torch_gen, self.member)
         s_fake = self.critic(fake_in, self.torch_gen, self.member)
         gp = gradient_penalty(self.critic, real_in, fake_in, self.torch_gen, self.member)
@@ -195,6 +207,10 @@ class Party:
                                    -scores.detach().mean().item())
 
     def _fit_probe(self, max_rows: int) -> m.Conditions:
+        if self.dp is not None:  # under DP no held-out or training row is read outside DP-SGD
+            self._probe = None
+            empty = np.zeros(0, dtype=np.int64)
+            return m.Conditions(empty, empty, self._codes[:0])
         if self._hold_rows is not None:
             rows, codes = self._hold_rows, self._hold_codes
         else:
@@ -215,6 +231,8 @@ class Party:
         return m.Conditions(blocks, labels[take], codes[take])
 
     def _fit_report(self, fake: torch.Tensor) -> m.FitReport:
+        if self._probe is None:  # probe skipped under DP: neutral gap, attention left as is
+            return m.FitReport(0.0, (float("nan"),) * len(self.class_gap), 0)
         real, labels = self._probe
         blocks = np.full(len(labels), self.layout.label_block)
         self.critic.eval()
@@ -236,6 +254,10 @@ class Party:
         n_hold = 0 if self._hold_rows is None else len(self._hold_rows)
         return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold)
 
+    def dp_epsilon(self) -> tuple[float, float] | None:
+        """(epsilon spent so far, its delta) under DP; None when DP is off."""
+        return None if self.dp is None else (self.dp.epsilon(), self.dp.delta)
+
     # ---- state (kept by the party; never sent to the coordinator) ---------------------------
     def state_dict(self) -> dict[str, Any]:
         """Critic, optimizer, attention and RNG state (no rows)."""
@@ -245,6 +267,7 @@ class Party:
             "class_gap": self.class_gap.tolist(),
             "rng": self.rng.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
+            **({} if self.dp is None else {"dp": self.dp.state_dict()}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -254,9 +277,14 @@ class Party:
         self.class_gap = np.asarray(state["class_gap"], dtype=float)
         self.rng.bit_generator.state = state["rng"]
         self.torch_gen.set_state(state["torch_gen"].cpu())
+        if self.dp is not None:
+            if "dp" not in state:
+                raise DAGANError(f"party {self.name!r}: the training state to resume was saved "
+                                 "without differential privacy; its epsilon is unknown")
+            self.dp.load_state_dict(state["dp"])
 
 
 def critic_optimizer(critic: Critic, config: SynthesizerConfig) -> torch.optim.Adam:
     """Adam of a critic (or of a bank of critics) with the configured rate and decay."""
-    return torch.optim.Adam(critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9), fused=True,
-                            weight_decay=config.train.weight_decay)
+    return torch.optim.Adam(critic.parameters(), lr=config.train.critic_lr, betas=(0.5, 0.9),
+                            weight_decay=config.train.weight_decay, fused=True)

@@ -35,9 +35,11 @@ class Critic(nn.Module):
             nn.Parameter(torch.empty(members, i, o)) for i, o in zip(widths[:-1], widths[1:]))
         self.biases = nn.ParameterList(
             nn.Parameter(torch.empty(members, o)) for o in widths[1:])
+        if not self.weights[0].is_meta:  # like nn.Linear: torch's global RNG unless re-seeded
+            self.seeded_reset_(None)
 
     @torch.no_grad()
-    def seeded_reset_(self, generator: torch.Generator) -> None:
+    def seeded_reset_(self, generator: torch.Generator | None) -> None:
         """Kaiming-uniform weights and fan-in uniform biases, member by member, layer by layer."""
         for k in range(self.members):
             for w, b in zip(self.weights, self.biases):
@@ -45,14 +47,17 @@ class Critic(nn.Module):
                 bound = 1 / math.sqrt(w.shape[1])
                 nn.init.uniform_(b[k], -bound, bound, generator=generator)
 
-    def forward(self, x: torch.Tensor, generator: torch.Generator,
-                member: int | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None,
+                member: int | None = None, masks: list[torch.Tensor] | None = None
+                ) -> torch.Tensor:
         """Scores per pack.
 
         Args:
             x: ``(rows, input_dim)`` rows of one member (``member``, default 0), or
                 ``(members, rows, input_dim)`` rows of every member.
             generator: source of the dropout masks.
+            masks: one member's dropout masks (from :meth:`dropout_masks`) to use instead of
+                drawing them, so that the pass draws nothing (as ``torch.func.vmap`` needs).
 
         Returns:
             ``(rows // pac,)`` for one member, ``(members, rows // pac)`` for all.
@@ -63,7 +68,8 @@ class Critic(nn.Module):
             for i, (w, b) in enumerate(zip(self.weights, self.biases)):
                 h = torch.addmm(b[k], h, w[k])
                 if i < len(self.weights) - 1:
-                    h = self._activate(h, generator)
+                    h = (self._activate(h, generator) if masks is None
+                         else nn.functional.leaky_relu(h, 0.2) * masks[i])
             return h.squeeze(-1)
         h = x.reshape(x.shape[0], -1, x.shape[2] * self.pac)
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
@@ -85,6 +91,19 @@ class Critic(nn.Module):
         """Write a one-member state dict (see :meth:`member_state`) into member ``k``."""
         for name, p in self.named_parameters():
             p[k:k + 1].copy_(state[name])
+
+    def dropout_masks(self, n_packs: int, generator: torch.Generator) -> list[torch.Tensor]:
+        """Scaled dropout masks (keep / (1 - p), ones when not training) of ``n_packs`` packs,
+        one per hidden layer, drawn as :meth:`forward` would draw them for one member."""
+        out = []
+        for w in self.weights[:-1]:
+            shape = (n_packs, w.shape[2])
+            if not self.training or self.dropout_p == 0:
+                out.append(torch.ones(shape, device=w.device))
+            else:
+                keep = torch.rand(shape, device=w.device, generator=generator) >= self.dropout_p
+                out.append(keep / (1 - self.dropout_p))
+        return out
 
 
 def pack_penalties(critic: Critic, real: torch.Tensor, fake: torch.Tensor,

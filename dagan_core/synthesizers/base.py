@@ -32,7 +32,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EpochStats:
-    """Per-epoch statistics handed to ``on_epoch_end`` and kept in ``history``."""
+    """Per-epoch statistics handed to ``on_epoch_end`` and kept in ``history``.
+
+    ``dp_epsilon`` / ``dp_delta``: with differential privacy on, each party's epsilon spent so
+    far by its critic (Opacus RDP accountant) and the delta it holds at; None when DP is off.
+    """
 
     epoch: int
     seconds: float
@@ -45,6 +49,8 @@ class EpochStats:
     pi: dict[str, dict[str, float]]
     fit_gap: dict[str, float]
     bytes_exchanged: int
+    dp_epsilon: dict[str, float] | None = None
+    dp_delta: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -74,6 +80,7 @@ class Synthesizer:
         self._code_generator: list[int] = []
         self._sample_calls = 0
         self.epsilon_per_round = 0.0
+        self.privacy: dict[str, Any] | None = None
 
     # ---- fitting ------------------------------------------------------------------------------
     def fit(
@@ -133,7 +140,28 @@ class Synthesizer:
         self._code_generator = ([0] * len(names) if len(self._generators) == 1
                                 else list(range(len(names))))
         self.epsilon_per_round = getattr(trainer, "epsilon_per_round", 0.0)
+        self.privacy = self._privacy_report(trainer)
         return self
+
+    def _privacy_report(self, trainer: Any) -> dict[str, Any] | None:
+        """The differential-privacy figures saved with the model (None when DP is off)."""
+        spent = trainer.dp_epsilon()
+        if spent is None:
+            return None
+        priv = self.config.privacy
+        return {
+            "mechanism": "DP-SGD of each party's critic (per-pack clipping, Gaussian noise)",
+            "accountant": "opacus.accountants.RDPAccountant",
+            "sampling": "fixed-size batches without replacement, accounted as Poisson with "
+                        "q = rows per step / training rows (an approximation)",
+            "noise_multiplier": priv.dp_noise_multiplier,
+            "max_grad_norm": priv.dp_max_grad_norm,
+            "epsilon": {p: e for p, (e, _) in spent.items()},
+            "delta": {p: d for p, (_, d) in spent.items()},
+            "covers": "each party's critic's use of its real rows in training steps; "
+                      "not the party summaries, the conditions or the training statistics "
+                      "(docs/federation.md, section 5)",
+        }
 
     def _make_trainer(self, encoded: dict[str, np.ndarray], seeds: np.random.SeedSequence):
         layout = self.encoder.layout
@@ -160,6 +188,7 @@ class Synthesizer:
         alpha, pi = trainer.attention()
         classes = [str(v) for v in self.encoder.vocab[self.encoder.schema.label]]
         critic = raw["critic"]
+        spent = trainer.dp_epsilon()
         return EpochStats(
             epoch=epoch, seconds=raw["seconds"], generator_loss=raw["generator_loss"],
             cond_loss=raw["cond_loss"],
@@ -169,6 +198,8 @@ class Synthesizer:
             alpha=alpha,
             pi={p: dict(zip(classes, v)) for p, v in pi.items() if v is not None},
             fit_gap=raw["fit"]["gap"], bytes_exchanged=int(raw["bytes"]),
+            dp_epsilon=None if spent is None else {p: e for p, (e, _) in spent.items()},
+            dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
         )
 
     # ---- sampling -----------------------------------------------------------------------------

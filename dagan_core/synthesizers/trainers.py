@@ -80,6 +80,11 @@ class FederatedTrainer:
         """The generator(s), one per party code."""
         return [self.coordinator.generator]
 
+    def dp_epsilon(self) -> dict[str, tuple[float, float]] | None:
+        """Party -> (epsilon spent, delta) of its DP critic; None when DP is off."""
+        spent = {p: party.dp_epsilon() for p, party in self.parties.items()}
+        return None if any(v is None for v in spent.values()) else spent
+
     def state_dict(self) -> dict[str, Any]:
         """Coordinator state and each party's own state."""
         return {"coordinator": self.coordinator.state_dict(),
@@ -96,7 +101,10 @@ class FederatedTrainer:
 
 
 def _batched(config: SynthesizerConfig, device: torch.device) -> bool:
+    """Whether co-located critics run as a bank (never under DP: its steps are per party)."""
     mode = config.train.batched_critics
+    if config.privacy.enabled:
+        return False
     return mode == "on" or (mode == "auto" and device.type == "cuda")
 
 
@@ -221,6 +229,16 @@ class LocalTrainer:
     def attention(self) -> tuple[dict[str, float], dict[str, list[float] | None]]:
         """Uniform (no attention in these baselines)."""
         return {p: 1.0 / len(self.names) for p in self.names}, {p: None for p in self.names}
+
+    def dp_epsilon(self) -> dict[str, tuple[float, float]] | None:
+        """Party -> (epsilon spent, delta) of its DP critic; None when DP is off."""
+        spent: dict[str, tuple[float, float]] = {}
+        for t in self._trainers():
+            eps = t.dp_epsilon()
+            if eps is None:
+                return None
+            spent.update(eps)
+        return spent
 
     def generators(self) -> list[torch.nn.Module]:
         """One generator per party code (all equal after FedAvg)."""

@@ -221,3 +221,33 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     assert sampled.value == {"model_version": "direct", "rows": 120}
     assert sampled.metadata["rows_per_party"].value == {"party_0": 80, "party_1": 40}
     assert warehouse.table_exists("rows", "synthetic")
+
+
+def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:
+    import torch
+
+    from pipelines.defs.training.config import TrainingConfig
+
+    torch.set_num_threads(1)
+    store = PartyStore(root=str(tmp_path / "parties"))
+    for party, n in (("party_0", 80), ("party_1", 40)):
+        source = next((DEMO / "landing" / party).glob("*.csv"))
+        store.write_validated(party, pd.read_csv(source, nrows=n))
+    models = ModelStore(root=str(tmp_path / "models"))
+    trained = dagan_model(
+        context=dg.build_asset_context(partition_key="dp"),
+        config=TrainingConfig(**{**TINY, "epochs": 2}, dp_noise_multiplier=1.0),
+        party_store=store,
+        model_store=models,
+    )
+    meta = trained.metadata
+    spent = meta["dp_epsilon"].value
+    assert set(spent) == {"party_0", "party_1"} and all(0 < e < float("inf")
+                                                        for e in spent.values())
+    assert meta["dp_delta"].value == {"party_0": 1 / 80, "party_1": 1 / 40}
+    assert meta["dp_noise_multiplier"].value == 1.0
+    table = meta["dp_epsilon_by_epoch"].value
+    assert "epoch" in table and "party_0" in table and len(table.splitlines()) == 4  # 2 epochs
+    assert meta["history_summary"].value["final_dp_epsilon"] == spent
+    assert models.read_json("dp", "training_summary")["config"]["privacy"][
+        "dp_noise_multiplier"] == 1.0

@@ -9,6 +9,7 @@ from pipelines.contract_meta import model_columns
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.data import (
+    dp_metadata,
     epoch_logger,
     history_summary,
     load_party_tables,
@@ -43,7 +44,9 @@ def dagan_model(
     """Multi-party GAN trained on every party's validated rows; checkpoint keyed by version.
 
     Training keeps an epoch checkpoint under the version's folder: re-materializing the partition
-    after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py)."""
+    after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py).
+    With ``dp_noise_multiplier`` set, the critics train with differential privacy and the
+    metadata reports the epsilon each party spent (``dp_epsilon``, per epoch too)."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
@@ -81,5 +84,6 @@ def dagan_model(
             "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),
+            **dp_metadata(synth.privacy, synth.history),
         },
     )

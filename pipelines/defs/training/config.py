@@ -3,7 +3,8 @@
 Field names are exactly the flat names of ``dagan_core.SynthesizerConfig.hyperparameter_names()``
 and defaults are dagan_core's own (read from its frozen dataclasses), except ``epochs``, which is
 demo-sized. Attention switches default to ``None``: the strategy's preset decides (on for
-``dagan``, off for the baselines); set them to compare ablations.
+``dagan``, off for the baselines); set them to compare ablations. Differential privacy of the
+critics is off unless ``dp_noise_multiplier`` is set.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from dagan_core.config import (
     AttentionConfig,
     FederationConfig,
     ModelConfig,
+    PrivacyConfig,
     SynthesizerConfig,
     TrainConfig,
 )
 
 _M, _T, _A, _F = ModelConfig(), TrainConfig(), AttentionConfig(), FederationConfig()
+_P = PrivacyConfig()
 
 #: Epochs of a pipeline run unless configured (dagan_core's library default is far longer).
 DEMO_EPOCHS = 10
@@ -98,6 +101,18 @@ class TrainingConfig(dg.Config):
         default=_F.fedsyn_noise_scale, description="Laplace noise on shared weights (FedSyn)."
     )
     fedsyn_clip: float = Field(default=_F.fedsyn_clip, description="Update clip (FedSyn).")
+    # PrivacyConfig
+    dp_noise_multiplier: float | None = Field(
+        default=_P.dp_noise_multiplier,
+        description="DP-SGD noise multiplier of every party's critic; empty/None = DP off. "
+        "Epsilon spent per party is reported per epoch (docs/federation.md, section 5).",
+    )
+    dp_max_grad_norm: float = Field(
+        default=_P.dp_max_grad_norm, description="DP-SGD clip norm of each pack's gradient."
+    )
+    dp_delta: float | None = Field(
+        default=_P.dp_delta, description="Delta of the reported epsilon; None = 1/party rows."
+    )
 
     def hyperparameters(self) -> dict[str, Any]:
         """Flat hyperparameters for ``make_synthesizer`` (``None`` fields left to the preset)."""

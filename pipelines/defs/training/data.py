@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from pipelines.metadata import json_value, md_table
 from pipelines.resources.party_store import VALIDATED, PartyStore
 
 PARTY_PARTITIONS = "parties"
@@ -57,14 +58,17 @@ def class_counts(tables: Mapping[str, pd.DataFrame], label: str) -> dict[str, di
 
 
 def epoch_logger(log: Any, epochs: int) -> Callable[[Any], None]:
-    """An ``on_epoch_end`` callback that logs losses and attention to the run's log."""
+    """An ``on_epoch_end`` callback that logs losses, attention and epsilon to the run's log."""
 
     def _log(stats: Any) -> None:
         critic = ", ".join(f"{p}={v:.3f}" for p, v in stats.critic_loss.items())
         alpha = ", ".join(f"{p}={v:.3f}" for p, v in stats.alpha.items())
+        spent = getattr(stats, "dp_epsilon", None)
+        dp = "" if spent is None else " dp_epsilon[" + ", ".join(
+            f"{p}={v:.3f} (delta={stats.dp_delta[p]:.2g})" for p, v in spent.items()) + "]"
         log.info(
             f"epoch {stats.epoch + 1}/{epochs}: generator_loss={stats.generator_loss:.4f} "
-            f"cond_loss={stats.cond_loss:.4f} critic_loss[{critic}] alpha[{alpha}] "
+            f"cond_loss={stats.cond_loss:.4f} critic_loss[{critic}] alpha[{alpha}]{dp} "
             f"({stats.seconds:.1f}s, {stats.bytes_exchanged} bytes)"
         )
 
@@ -82,6 +86,7 @@ def history_summary(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "final_cond_loss": last.get("cond_loss"),
         "final_critic_loss": last.get("critic_loss"),
         "final_alpha": last.get("alpha"),
+        "final_dp_epsilon": last.get("dp_epsilon"),
         "seconds_per_epoch": sum(h.get("seconds", 0.0) for h in history) / len(history),
         "bytes_exchanged": sum(int(h.get("bytes_exchanged", 0)) for h in history),
     }
@@ -106,4 +111,24 @@ def training_record(
         "parties": {p: {"rows": len(df), "class_counts": counts[p]} for p, df in tables.items()},
         "training_seconds": seconds,
         "summary": history_summary(history),
+    }
+
+
+def dp_metadata(privacy: Mapping[str, Any] | None, history: Sequence[Mapping[str, Any]]
+                ) -> dict[str, Any]:
+    """Differential-privacy figures of a fit as materialization metadata (empty when DP is off).
+
+    ``dp_epsilon`` / ``dp_delta``: per party, the epsilon its critic spent over the whole fit and
+    the delta it holds at; ``dp_epsilon_by_epoch``: per epoch, each party's epsilon so far.
+    """
+    if privacy is None:
+        return {}
+    by_epoch = pd.DataFrame([{"epoch": int(h.get("epoch", i)) + 1, **(h.get("dp_epsilon") or {})}
+                             for i, h in enumerate(history)])
+    return {
+        "dp_epsilon": json_value(privacy["epsilon"]),
+        "dp_delta": json_value(privacy["delta"]),
+        "dp_noise_multiplier": dg.MetadataValue.float(float(privacy["noise_multiplier"])),
+        "dp_max_grad_norm": dg.MetadataValue.float(float(privacy["max_grad_norm"])),
+        "dp_epsilon_by_epoch": md_table(by_epoch),
     }
