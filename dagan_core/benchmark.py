@@ -235,6 +235,10 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
 
         if not torch.cuda.is_available():
             p.error("--device cuda: no CUDA device is available to torch")
+    if a.device == "auto":  # resolved once, so that every job and the header agree
+        import torch
+
+        a.device = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _replot(path: Path) -> int:
