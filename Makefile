@@ -6,7 +6,12 @@ STAMP := $(VENV)/.dagan-installed
 # Dagster's run history for `make ui` (the demo uses a fresh temporary one).
 UI_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: venv demo test ui sql lint
+# `make bench` runs this (override: make bench BENCH_ARGS="--dataset credit --max-rows 40000 ...")
+BENCH_ARGS ?= --dataset adult --variants dagan mdgan swift fedsyn local centralized ctgan \
+	--seeds 0 1 2 --epochs 30 --curve-every 5 --jobs 2 --device cpu
+BENCH_STAMP := $(VENV)/.dagan-bench-installed
+
+.PHONY: venv demo test ui sql lint bench
 
 venv: $(STAMP)
 
@@ -22,6 +27,14 @@ demo: venv
 
 test: venv
 	$(PY) -m pytest -q
+
+# the benchmark's extra (the ctgan package) on top of the venv, then the default benchmark run
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/pip install -e ".[bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) scripts/benchmark.py $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

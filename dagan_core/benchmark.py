@@ -3,35 +3,49 @@
 For every seed: build the scenario (test set held out first), fit every variant for the same
 number of epochs, sample as many rows as the parties hold, and score TSTR (mean of LR, DT, RF,
 HistGB on the real test set), similarity, per-party detection AUC, DCR and membership-inference
-AUC. Prints a Markdown table of mean ± std over seeds and writes JSON + Markdown.
+AUC. Every (variant, seed) runs in a fresh worker process, which also records its fit time,
+seconds per epoch, sampling speed and peak memory; the library's variants also record a cheap
+utility curve over epochs (``--curve-every``). Writes JSON, a Markdown table of mean ± std over
+seeds, and PNG plots (see :mod:`dagan_core.benchmark_report`).
 
 Example::
 
     python scripts/benchmark.py --dataset adult --seeds 0 1 2 --epochs 30 --jobs 2
     dagan bench --dataset adult --seeds 0 1 2 --epochs 30 --jobs 2      (the same)
+    python scripts/benchmark.py --replot results/adult_K5_r20_b0.1_e30.json   (no training)
 
+Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install -e .[bench]``.
 Each finished (variant, seed) writes one progress line to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
+import multiprocessing
 import os
+import shlex
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dagan_core.benchmark_ctgan import INSTALL_HINT
+from dagan_core.benchmark_report import load_results, markdown, write_outputs
+
+__all__ = ["VARIANTS", "held_out_split", "main", "markdown", "run_one"]
+
 REPO = Path(__file__).resolve().parent.parent  # the repository (dagan_core/..)
 DATASETS = REPO.parent / "shared" / "datasets"
 
-# variant name -> (strategy, extra hyperparameters)
+# variant name -> (strategy, extra hyperparameters); "ctgan" is the ctgan package instead
 VARIANTS = {
     "dagan": ("dagan", {}),
     "dagan-no-local": ("dagan", {"local_attention": False}),
@@ -44,6 +58,10 @@ VARIANTS = {
     "local": ("local", {}),
     "centralized": ("centralized", {}),
 }
+EXTERNAL_VARIANTS = ("ctgan",)
+# imported once by the fork server, so that each fresh worker starts quickly
+PRELOAD = ["numpy", "pandas", "torch", "sklearn.ensemble", "sklearn.linear_model",
+           "dagan_core", "dagan_core.metrics", "dagan_core.scenarios", "dagan_core.benchmark"]
 
 
 def held_out_split(table, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,94 +79,130 @@ def held_out_split(table, max_rows: int | None, seed: int) -> tuple[pd.DataFrame
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def _fit_library_variant(variant: str, seed: int, opts: dict, parties: dict, pooled, table,
+                         test: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit one of :data:`VARIANTS`, sample, and return the rows and the fit measurements."""
+    from dagan_core import make_synthesizer
+    from dagan_core.benchmark_measure import UtilityCurve
+
+    discrete = [c for c in table.discrete_columns if c != table.label]
+    strategy, extra = VARIANTS[variant]
+    synth = make_synthesizer(strategy, epochs=opts["epochs"], seed=seed, device=opts["device"],
+                             **extra)
+    curve = None
+    if opts["curve_every"]:
+        curve = UtilityCurve(synth, every=opts["curve_every"], epochs=opts["epochs"],
+                             n_rows=len(pooled), test=test, label=table.label,
+                             discrete_columns=[*discrete, table.label], seed=seed)
+    start = time.perf_counter()
+    synth.fit(parties, label=table.label, discrete_columns=discrete, on_epoch_end=curve)
+    curve_seconds = curve.seconds if curve else 0.0
+    fit_seconds = time.perf_counter() - start - curve_seconds  # the curve is not training
+    history = synth.history
+    epoch_seconds = [h["seconds"] for h in history]  # the trainer's epochs, callback excluded
+    start = time.perf_counter()
+    rows = synth.sample(len(pooled), seed=seed + 1000)
+    sample_seconds = time.perf_counter() - start
+    return rows, {
+        "fit_seconds": fit_seconds,
+        "seconds_per_epoch": float(np.mean(epoch_seconds)),
+        "setup_seconds": fit_seconds - float(np.sum(epoch_seconds)),
+        "sample_rows_per_s": len(pooled) / sample_seconds,
+        "bytes_per_epoch": float(np.mean([h["bytes_exchanged"] for h in history])),
+        "alpha_last": history[-1]["alpha"],
+        "alpha_std_over_epochs": float(np.mean(np.std(
+            [list(h["alpha"].values()) for h in history], axis=0))),
+        "curve": curve.points if curve else None,
+        "curve_seconds": curve_seconds,
+    }
+
+
+def _fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
+                       discrete_columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit the ctgan package's CTGAN on the pooled rows (no party column) and sample."""
+    from dagan_core.benchmark_ctgan import fit_and_sample_ctgan
+    from dagan_core.synthesizers.base import resolve_device
+
+    use_gpu = resolve_device(opts["device"]).type == "cuda"
+    fit = fit_and_sample_ctgan(pooled.drop(columns="party"), discrete_columns, len(pooled),
+                               epochs=opts["epochs"], seed=seed, use_gpu=use_gpu)
+    epochs = fit.epoch_seconds
+    return fit.rows, {
+        "fit_seconds": fit.fit_seconds,
+        "seconds_per_epoch": float(np.mean(epochs)) if epochs else float("nan"),
+        "setup_seconds": fit.fit_seconds - sum(epochs) if epochs else float("nan"),
+        "sample_rows_per_s": len(pooled) / fit.sample_seconds,
+        "curve": None,  # CTGAN cannot continue training, so it cannot be sampled between epochs
+    }
+
+
 def run_one(args: tuple) -> dict:
-    """Fit and score one (variant, seed); runs in a worker process with one thread."""
+    """Fit and score one (variant, seed); runs in a fresh worker process with one thread."""
     variant, seed, opts = args
+    started = time.perf_counter()
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
     with threadpool_limits(1):
-        from dagan_core import make_synthesizer
+        from dagan_core.benchmark_measure import CURVE_MODELS, peak_gpu_mb, peak_rss_mb
         from dagan_core.metrics import ml_utility, privacy_report, similarity_report
         from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
-        table = load_benchmark(opts["dataset"], DATASETS)
+        table = load_benchmark(opts["dataset"], Path(opts["datasets"]))
         train, test = held_out_split(table, opts["max_rows"], seed)
         scenario = build_scenario(train, table.label, ScenarioConfig(
             n_parties=opts["parties"], size_ratio=opts["size_ratio"],
             dirichlet_beta=opts["beta"], ir_cap=opts["ir_cap"], seed=seed), test_df=test)
         parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
         pooled = pd.concat([d.assign(party=p) for p, d in parties.items()], ignore_index=True)
-        discrete = [c for c in table.discrete_columns if c != table.label]
+        all_discrete = [*[c for c in table.discrete_columns if c != table.label], table.label]
+        out: dict[str, Any] = {"variant": variant, "seed": seed}
         if variant == "trtr":
-            synth_rows, history, fit_s = pooled, [], 0.0
+            synth_rows = pooled
+            out["fit_seconds"] = 0.0
+            if opts["curve_every"]:  # the utility curve's model on the real rows
+                out["curve_reference_macro_f1"] = ml_utility(
+                    pooled.drop(columns="party"), scenario.test, table.label, all_discrete,
+                    models=CURVE_MODELS, seed=seed).mean["macro_f1"]
         else:
-            strategy, extra = VARIANTS[variant]
-            synth = make_synthesizer(strategy, epochs=opts["epochs"], seed=seed, device="cpu",
-                                     **extra)
-            start = time.perf_counter()
-            synth.fit(parties, label=table.label, discrete_columns=discrete)
-            fit_s = time.perf_counter() - start
-            history = synth.history
-            t0 = time.perf_counter()
-            synth_rows = synth.sample(len(pooled), seed=seed + 1000)
-            sample_s = time.perf_counter() - t0
-        all_discrete = [*discrete, table.label]
-        util = ml_utility(synth_rows.drop(columns="party"), scenario.test, table.label,
-                          all_discrete, seed=seed).mean
-        out = {"variant": variant, "seed": seed, "fit_seconds": fit_s,
-               **{f"tstr_{k}": v for k, v in util.items()}}
+            if variant == "ctgan":
+                synth_rows, fit = _fit_ctgan_variant(seed, opts, pooled, all_discrete)
+            else:
+                synth_rows, fit = _fit_library_variant(variant, seed, opts, parties, pooled,
+                                                       table, scenario.test)
+            out.update(fit)
+            out["peak_rss_mb"] = peak_rss_mb()  # up to here: loading, fit, curve, sampling
+            if (gpu := peak_gpu_mb()) is not None:
+                out["peak_gpu_mb"] = gpu
+        util = ml_utility(synth_rows.drop(columns="party", errors="ignore"), scenario.test,
+                          table.label, all_discrete, seed=seed).mean
+        out.update({f"tstr_{k}": v for k, v in util.items()})
         if variant != "trtr":
             sim = similarity_report(pooled, synth_rows, all_discrete, label=table.label,
                                     detection=True, seed=seed)
             priv = privacy_report(pooled, synth_rows, scenario.test, all_discrete, seed=seed)
-            out.update({
-                "seconds_per_epoch": float(np.mean([h["seconds"] for h in history])),
-                "bytes_per_epoch": float(np.mean([h["bytes_exchanged"] for h in history])),
-                "sample_rows_per_s": len(pooled) / sample_s,
-                "alpha_last": history[-1]["alpha"],
-                "alpha_std_over_epochs": float(np.mean(np.std(
-                    [list(h["alpha"].values()) for h in history], axis=0))),
-                **{k: v for k, v in sim.items() if isinstance(v, float)},
-                **{k: v for k, v in priv.items() if isinstance(v, float)},
-            })
+            out.update({k: v for k, v in sim.items() if isinstance(v, float)})
+            out.update({k: v for k, v in priv.items() if isinstance(v, float)})
+        out["total_seconds"] = time.perf_counter() - started
         return out
 
 
-COLUMNS = [("tstr_macro_f1", "macro-F1"), ("tstr_minority_f1", "minority F1"),
-           ("tstr_roc_auc", "ROC-AUC"), ("tstr_balanced_accuracy", "bal. acc."),
-           ("detection_auc", "detect. AUC ↓"), ("jsd_mean", "JSD ↓"),
-           ("wasserstein_mean", "WD ↓"), ("dcr_synth_p5", "DCR p5 synth"),
-           ("dcr_holdout_p5", "DCR p5 holdout"), ("exact_copy_rate_synth", "copies"),
-           ("mia_auc", "MIA AUC ↓"), ("seconds_per_epoch", "s/epoch"),
-           ("bytes_per_epoch", "MB/epoch")]
+def _worker_pool(jobs: int) -> ProcessPoolExecutor:
+    """Workers that each run one job in a fresh process (so its peak memory is its own)."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=1)
 
 
-def markdown(results: list[dict], header: str) -> str:
-    """Mean ± std over seeds per variant."""
-    df = pd.DataFrame(results)
-    lines = [header, "", "| variant | " + " | ".join(n for _, n in COLUMNS) + " |",
-             "|---" * (len(COLUMNS) + 1) + "|"]
-    for variant, g in df.groupby("variant", sort=False):
-        cells = []
-        for key, _ in COLUMNS:
-            if key not in g or g[key].isna().all():
-                cells.append("–")
-                continue
-            v = g[key].astype(float)
-            scale = 1e6 if key == "bytes_per_epoch" else 1
-            cells.append(f"{v.mean() / scale:.3f} ± {v.std(ddof=0) / scale:.3f}")
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="adult")
     p.add_argument("--variants", nargs="+", default=["dagan", "mdgan", "swift", "fedsyn",
-                                                     "local", "centralized"])
+                                                     "local", "centralized"],
+                   help=f"any of {', '.join([*VARIANTS, *EXTERNAL_VARIANTS])}")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--parties", type=int, default=5)
@@ -157,17 +211,67 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ir-cap", type=float, default=None)
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "auto", "cuda"], default="cpu",
+                   help="torch device of every variant (auto: CUDA when present)")
+    p.add_argument("--curve-every", type=int, default=5, metavar="N",
+                   help="utility curve every N epochs and at the last (0: off)")
     p.add_argument("--out", type=Path, default=REPO / "results")
+    p.add_argument("--replot", type=Path, metavar="JSON",
+                   help="only re-render the Markdown and plots of an existing result JSON "
+                        "(written next to it); no training")
+    return p
+
+
+def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    unknown = [v for v in a.variants if v not in VARIANTS and v not in EXTERNAL_VARIANTS]
+    if unknown:
+        p.error(f"unknown variant(s) {unknown}; valid: {', '.join([*VARIANTS, 'ctgan'])}")
+    if "ctgan" in a.variants and importlib.util.find_spec("ctgan") is None:
+        p.error(f"variant ctgan needs the ctgan package: {INSTALL_HINT}")
+    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1:
+        p.error("--curve-every must be >= 0, --epochs and --jobs >= 1")
+    if a.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            p.error("--device cuda: no CUDA device is available to torch")
+    if a.device == "auto":  # resolved once, so that every job and the header agree
+        import torch
+
+        a.device = "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _replot(path: Path) -> int:
+    results, meta = load_results(path)
+    table = write_outputs(results, meta, path.parent, path.stem, write_json=False)
+    sys.stdout.write(table + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    p = _parser()
     a = p.parse_args(argv)
+    if a.replot is not None:
+        return _replot(a.replot)
+    _check(p, a)
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
-                                       "ir_cap", "max_rows")}
+                                       "ir_cap", "max_rows", "device", "curve_every")}
+    opts["datasets"] = str(DATASETS)
     jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *a.variants]]
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
+    meta = {"dataset": a.dataset, "parties": a.parties, "size_ratio": a.size_ratio,
+            "beta": a.beta, "ir_cap": a.ir_cap, "epochs": a.epochs, "seeds": a.seeds,
+            "max_rows": a.max_rows, "device": a.device, "curve_every": a.curve_every,
+            "date": str(date.today()), "cores": os.cpu_count(),
+            "command": "python scripts/benchmark.py "
+                       + shlex.join(sys.argv[1:] if argv is None else argv)}
     a.out.mkdir(parents=True, exist_ok=True)
+    partial = a.out / f"{name}.partial.json"
     results = []
-    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+    with _worker_pool(a.jobs) as pool:
         for result in pool.map(run_one, jobs):  # partial results survive an interruption
             results.append(result)
             sys.stderr.write(
@@ -176,15 +280,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"fit {result.get('fit_seconds', 0.0):.0f}s "
                 f"({time.perf_counter() - started:.0f}s elapsed)\n"
             )
-            (a.out / f"{name}.partial.json").write_text(json.dumps(results, default=float))
-    (a.out / f"{name}.partial.json").unlink()
-    header = (f"### {a.dataset}: K={a.parties}, size ratio {a.size_ratio:g}, Dirichlet β={a.beta:g}"
-              f", IR cap {a.ir_cap}, {a.epochs} epochs, seeds {a.seeds} ({date.today()})\n\n"
-              f"Command: `python scripts/benchmark.py {' '.join(argv or sys.argv[1:])}`; "
-              f"wall {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores.")
-    table = markdown(results, header)
-    (a.out / f"{name}.json").write_text(json.dumps(results, indent=1, default=float))
-    (a.out / f"{name}.md").write_text(table + "\n")
+            partial.write_text(json.dumps({"meta": meta, "results": results}, default=float))
+    partial.unlink()
+    meta["wall_seconds"] = time.perf_counter() - started
+    table = write_outputs(results, meta, a.out, name)
     sys.stdout.write(table + "\n")
     return 0
 

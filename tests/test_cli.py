@@ -177,5 +177,5 @@ def test_bench_forwards_its_flags(
     captured = capsys.readouterr()
     assert "| dagan |" in captured.out and "| trtr |" in captured.out
     assert "[2/2]" in captured.err  # one progress line per finished job
-    results = json.loads((out / "adult_K2_r2_b0.1_e1.json").read_text())
+    results = json.loads((out / "adult_K2_r2_b0.1_e1.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"trtr", "dagan"}

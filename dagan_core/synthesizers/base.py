@@ -95,7 +95,9 @@ class Synthesizer:
             parties: party name -> table; all tables share one schema.
             label: the label column (always discrete).
             discrete_columns: discrete columns; inferred from dtypes when None.
-            on_epoch_end: called with an :class:`EpochStats` after every epoch.
+            on_epoch_end: called with an :class:`EpochStats` after every epoch; inside it the
+                synthesizer can already ``sample`` from the current generator(s) (to follow
+                utility over epochs), which leaves the training trajectory unchanged.
             checkpoint_dir: where to keep an epoch checkpoint; if one is there, training resumes
                 from it (same seed -> same result as an uninterrupted run).
 
@@ -135,10 +137,9 @@ class Synthesizer:
 
                 save_training_state(checkpoint_dir, epoch, trainer.state_dict(), self.history)
             if on_epoch_end is not None:
+                self._use_generators(trainer)
                 on_epoch_end(stats)
-        self._generators = trainer.generators()
-        self._code_generator = ([0] * len(names) if len(self._generators) == 1
-                                else list(range(len(names))))
+        self._use_generators(trainer)
         self.epsilon_per_round = getattr(trainer, "epsilon_per_round", 0.0)
         self.privacy = self._privacy_report(trainer)
         return self
@@ -162,6 +163,12 @@ class Synthesizer:
                       "not the party summaries, the conditions or the training statistics "
                       "(docs/federation.md, section 5)",
         }
+
+    def _use_generators(self, trainer: Any) -> None:
+        """Sample from the trainer's generator(s) (they are the live ones, not copies)."""
+        self._generators = trainer.generators()
+        self._code_generator = ([0] * len(self.summaries) if len(self._generators) == 1
+                                else list(range(len(self.summaries))))
 
     def _make_trainer(self, encoded: dict[str, np.ndarray], seeds: np.random.SeedSequence):
         layout = self.encoder.layout

@@ -149,6 +149,19 @@ def test_epoch_callback_reports_statistics(tiny_parties):
     assert st["bytes_exchanged"] > 0 and st["seconds"] > 0
 
 
+@pytest.mark.parametrize("strategy", ["dagan", "local"])
+def test_sampling_inside_the_epoch_callback_leaves_training_unchanged(tiny_parties, strategy):
+    plain = make_synthesizer(strategy, **TINY).fit(tiny_parties, label="y")
+    probed = make_synthesizer(strategy, **TINY)
+    sizes = []
+    probed.fit(tiny_parties, label="y",
+               on_epoch_end=lambda st: sizes.append(len(probed.sample(50, seed=st.epoch))))
+    assert sizes == [50] * TINY["epochs"]
+    assert [h["generator_loss"] for h in probed.history] == [
+        h["generator_loss"] for h in plain.history]
+    pd.testing.assert_frame_equal(plain.sample(100, seed=1), probed.sample(100, seed=1))
+
+
 def test_fedsyn_noise_reports_epsilon(tiny_parties):
     s = make_synthesizer("fedsyn", **{**TINY, "epochs": 1}, fedsyn_noise_scale=0.001)
     s.fit(tiny_parties, label="y")

@@ -1,0 +1,74 @@
+"""What the benchmark measures while a variant trains: peak memory and utility over epochs."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from dagan_core.synthesizers.base import EpochStats, Synthesizer
+
+# the model behind the utility curve: one histogram gradient boosting (the same feature
+# pipeline as the TSTR table), fast enough to run every few epochs
+CURVE_MODELS = ("hgb",)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (the kernel's high-water mark).
+
+    The benchmark runs every job in a fresh worker process, so this is the job's own peak.
+    """
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes on macOS, KiB
+
+
+def peak_gpu_mb() -> float | None:
+    """Peak CUDA memory allocated by torch in this process, in MB; None without CUDA use."""
+    import torch
+
+    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
+        return None
+    return torch.cuda.max_memory_allocated() / 1e6
+
+
+class UtilityCurve:
+    """An ``on_epoch_end`` callback recording a cheap TSTR macro-F1 every ``every`` epochs.
+
+    At every ``every``-th epoch and at the last one it samples as many rows as the parties hold
+    (one fixed seed, so the epochs differ only by the model), fits :data:`CURVE_MODELS` on them
+    and scores macro-F1 on the real test set. ``points`` holds ``[epoch, macro_f1]`` with epochs
+    counted from 1; ``seconds`` is the time spent here, which the caller subtracts from the fit.
+    """
+
+    def __init__(self, synth: Synthesizer, *, every: int, epochs: int, n_rows: int,
+                 test: pd.DataFrame, label: str, discrete_columns: Sequence[str], seed: int):
+        """Prepare the callback; nothing is evaluated before the first epoch ends."""
+        self.synth = synth
+        self.every = every
+        self.epochs = epochs
+        self.n_rows = n_rows
+        self.test = test
+        self.label = label
+        self.discrete_columns = list(discrete_columns)
+        self.seed = seed
+        self.points: list[list[float]] = []
+        self.seconds = 0.0
+
+    def __call__(self, stats: EpochStats) -> None:
+        """Score the current generator if this epoch is on the schedule."""
+        from dagan_core.metrics import ml_utility
+
+        done = stats.epoch + 1
+        if done % self.every and done != self.epochs:
+            return
+        start = time.perf_counter()
+        rows = self.synth.sample(self.n_rows, seed=self.seed + 2000).drop(columns="party")
+        report = ml_utility(rows, self.test, self.label, self.discrete_columns,
+                            models=CURVE_MODELS, seed=self.seed)
+        self.points.append([done, report.mean["macro_f1"]])
+        self.seconds += time.perf_counter() - start

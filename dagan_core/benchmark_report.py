@@ -1,0 +1,158 @@
+"""The benchmark's outputs: JSON, Markdown table (mean ± std over seeds) and PNG plots.
+
+The JSON holds ``{"meta": ..., "results": [...]}``: ``meta`` keeps the scenario, the command
+and the date that produced it, so :func:`write_outputs` can re-render the Markdown and the plots
+from the JSON alone (``--replot``). Files written before ``meta`` existed are a bare list of
+results; their header is taken from the Markdown file next to them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# (result key, column title, decimals, divisor); the JSON keeps the raw values
+COLUMNS = [
+    ("tstr_macro_f1", "macro-F1", 3, 1), ("tstr_trtr_ratio", "TSTR÷TRTR", 3, 1),
+    ("tstr_minority_f1", "minority F1", 3, 1), ("tstr_roc_auc", "ROC-AUC", 3, 1),
+    ("tstr_balanced_accuracy", "bal. acc.", 3, 1), ("detection_auc", "detect. AUC ↓", 3, 1),
+    ("jsd_mean", "JSD ↓", 3, 1), ("wasserstein_mean", "WD ↓", 3, 1),
+    ("dcr_synth_p5", "DCR p5 synth", 3, 1), ("dcr_holdout_p5", "DCR p5 holdout", 3, 1),
+    ("exact_copy_rate_synth", "copies", 3, 1), ("mia_auc", "MIA AUC ↓", 3, 1),
+    ("seconds_per_epoch", "s/epoch", 3, 1), ("fit_seconds", "fit s", 1, 1),
+    ("total_seconds", "total s", 1, 1), ("sample_rows_per_s", "sample rows/s", 0, 1),
+    ("peak_rss_mb", "peak MB", 0, 1), ("peak_gpu_mb", "peak GPU MB", 0, 1),
+    ("bytes_per_epoch", "MB/epoch", 3, 1e6),
+]
+# shown only when some result has them
+OPTIONAL_COLUMNS = {"peak_gpu_mb"}
+
+
+def add_trtr_ratio(results: list[dict[str, Any]]) -> None:
+    """Set ``tstr_trtr_ratio``: TSTR macro-F1 over the trtr row's of the same seed (NaN when
+    that seed has no trtr row or its macro-F1 is 0)."""
+    trtr = {r["seed"]: r.get("tstr_macro_f1") for r in results if r["variant"] == "trtr"}
+    for r in results:
+        reference = trtr.get(r["seed"])
+        ok = reference and r.get("tstr_macro_f1") is not None
+        r["tstr_trtr_ratio"] = r["tstr_macro_f1"] / reference if ok else float("nan")
+
+
+def _cell(values: pd.Series, decimals: int, divisor: float) -> str:
+    v = values.astype(float) / divisor
+    return f"{v.mean():.{decimals}f} ± {v.std(ddof=0):.{decimals}f}"
+
+
+def markdown(results: list[dict], header: str, notes: list[str] | None = None) -> str:
+    """Mean ± std over seeds per variant, under ``header``; ``notes`` go below the table."""
+    df = pd.DataFrame(results)
+    columns = [c for c in COLUMNS
+               if c[0] not in OPTIONAL_COLUMNS or (c[0] in df and df[c[0]].notna().any())]
+    lines = [header, "", "| variant | " + " | ".join(c[1] for c in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for variant, g in df.groupby("variant", sort=False):
+        cells = ["–" if key not in g or g[key].isna().all() else _cell(g[key], digits, divisor)
+                 for key, _, digits, divisor in columns]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    for note in notes or []:  # one paragraph each
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def header_text(meta: dict[str, Any]) -> str:
+    """The table's title line and the command, date and machine that produced it."""
+    return (f"### {meta['dataset']}: K={meta['parties']}, size ratio {meta['size_ratio']:g}, "
+            f"Dirichlet β={meta['beta']:g}, IR cap {meta['ir_cap']}, {meta['epochs']} epochs, "
+            f"seeds {meta['seeds']} ({meta['date']})\n\n"
+            f"Command: `{meta['command']}`; wall {meta['wall_seconds']:.0f} s on "
+            f"{meta['cores']} cores, device {meta['device']}.")
+
+
+def notes_text(results: list[dict], meta: dict[str, Any]) -> list[str]:
+    """What the columns mean, as far as the table alone does not say it."""
+    variants = {r["variant"] for r in results}
+    notes = [
+        "TSTR columns: mean of LR, DT, RF and HistGB trained on as many synthetic rows as the "
+        "parties hold, scored on the real test set; TSTR÷TRTR divides macro-F1 by the trtr "
+        "row's of the same seed. fit s: the whole fit (encoder or data transformer included, "
+        "utility curve excluded); s/epoch: the training loop's epochs only; total s: the whole "
+        "job (loading, fit, sampling, scoring); peak MB: peak resident memory of the job's own "
+        "worker process up to the end of sampling (interpreter and torch included).",
+    ]
+    if meta.get("curve_every"):
+        notes.append(
+            f"Utility curve: every {meta['curve_every']} epochs and at the last one, macro-F1 of "
+            "one HistGB trained on the current generator's rows (the dashed line: the same model "
+            "on the real rows); its time is in neither fit s nor s/epoch.")
+    if "ctgan" in variants:
+        notes.append(
+            "ctgan: the `ctgan` package's CTGAN (defaults: batch 500, pac 10) on the pooled rows "
+            "without the party column; no utility curve (it cannot continue training, so it "
+            "cannot be sampled between epochs); s/epoch from the time stamps of its per-epoch "
+            "`loss_values` updates.")
+    return notes
+
+
+def plot_names(name: str) -> dict[str, str]:
+    """File names of the plots of the benchmark ``name``."""
+    return {"curve": f"{name}_utility_vs_epochs.png", "quality": f"{name}_quality.png"}
+
+
+def plot_title(meta: dict[str, Any]) -> str:
+    """One line naming the scenario, for the plots."""
+    if "title" in meta:
+        return meta["title"]
+    return (f"{meta['dataset']}: K={meta['parties']}, ratio {meta['size_ratio']:g}, "
+            f"β={meta['beta']:g}, {meta['epochs']} epochs, {len(meta['seeds'])} seed(s)")
+
+
+def write_outputs(results: list[dict], meta: dict[str, Any], out: Path, name: str, *,
+                  write_json: bool = True) -> str:
+    """Write ``name``.md and the PNG plots (and, unless told not to, ``name``.json) into
+    ``out``; return the Markdown."""
+    from dagan_core.benchmark_plots import plot_quality, plot_utility_vs_epochs
+
+    add_trtr_ratio(results)
+    out.mkdir(parents=True, exist_ok=True)
+    files = plot_names(name)
+    images = []
+    if plot_utility_vs_epochs(results, out / files["curve"], plot_title(meta)):
+        images.append(f"![utility vs epochs]({files['curve']})")
+    plot_quality(results, out / files["quality"], plot_title(meta))
+    images.append(f"![TSTR quality]({files['quality']})")
+    header = meta.get("header") or header_text(meta)
+    table = markdown(results, header, [*notes_text(results, meta), " ".join(images)])
+    if write_json:
+        (out / f"{name}.json").write_text(
+            json.dumps({"meta": meta, "results": results}, indent=1, default=float))
+    (out / f"{name}.md").write_text(table + "\n")
+    return table
+
+
+REPLOT_NOTE = "Table and plots re-rendered from"
+
+
+def load_results(path: Path) -> tuple[list[dict], dict[str, Any]]:
+    """Results and meta of a benchmark JSON, with ``meta['header']`` saying it is re-rendered.
+
+    A bare list (written before ``meta`` existed) takes its header from the Markdown file next
+    to it and its plot title from the file name.
+    """
+    data = json.loads(path.read_text())
+    note = f"{REPLOT_NOTE} `{path.name}` on {date.today()}."
+    if isinstance(data, dict):
+        meta = dict(data["meta"])
+        meta["header"] = header_text(meta) + "\n\n" + note
+        return data["results"], meta
+    md = path.with_suffix(".md")
+    lines = md.read_text().splitlines() if md.is_file() else []
+    cut = next((i for i, line in enumerate(lines) if line.startswith("| variant |")), 0)
+    kept = [line for line in lines[:cut] if not line.startswith(REPLOT_NOTE)]
+    header = "\n".join(kept).strip() or f"### {path.stem}"
+    meta = {"header": header + "\n\n" + note, "title": path.stem, "curve_every": 0,
+            "seeds": sorted({r["seed"] for r in data})}
+    return data, meta

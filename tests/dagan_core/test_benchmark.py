@@ -1,0 +1,115 @@
+"""The benchmark end to end on a tiny Adult setting: JSON fields, Markdown, plots, replot."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagan_core import benchmark
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+HAS_CTGAN = importlib.util.find_spec("ctgan") is not None
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NAME = "adult_K5_r20_b0.1_e3"
+
+pytestmark = pytest.mark.skipif(not (DATASETS / "adult.csv").is_file(),
+                                reason="real datasets missing")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """One tiny run (3 epochs, curve every 2) of dagan, and of ctgan where it is installed."""
+    out = tmp_path_factory.mktemp("bench")
+    variants = ["dagan", "ctgan"] if HAS_CTGAN else ["dagan"]
+    code = benchmark.main(["--dataset", "adult", "--max-rows", "600", "--epochs", "3",
+                           "--seeds", "0", "--variants", *variants, "--jobs", "1",
+                           "--curve-every", "2", "--out", str(out)])
+    assert code == 0
+    data = json.loads((out / f"{NAME}.json").read_text())
+    return out, {r["variant"]: r for r in data["results"]} | {"meta": data["meta"]}
+
+
+def assert_png(path: Path) -> None:
+    from PIL import Image
+
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    with Image.open(path) as image:
+        image.verify()
+
+
+@pytest.mark.slow
+def test_library_variant_records_cost_ratio_and_curve(run):
+    _, rows = run
+    dagan, trtr = rows["dagan"], rows["trtr"]
+    assert trtr["tstr_trtr_ratio"] == 1.0
+    assert 0 < dagan["tstr_trtr_ratio"] < 2
+    assert dagan["tstr_trtr_ratio"] == pytest.approx(
+        dagan["tstr_macro_f1"] / trtr["tstr_macro_f1"])
+    assert dagan["peak_rss_mb"] > 0 and dagan["sample_rows_per_s"] > 0
+    assert 0 < dagan["seconds_per_epoch"] < dagan["fit_seconds"] < dagan["total_seconds"]
+    assert [epoch for epoch, _ in dagan["curve"]] == [2, 3]  # every 2nd and the last epoch
+    assert all(0 <= f1 <= 1 for _, f1 in dagan["curve"])
+    assert dagan["curve_seconds"] > 0 and 0 < trtr["curve_reference_macro_f1"] <= 1
+    meta = rows["meta"]
+    assert meta["command"].startswith("python scripts/benchmark.py --dataset adult")
+    assert meta["device"] == "cpu" and meta["curve_every"] == 2
+
+
+@pytest.mark.slow
+def test_ctgan_variant_records_its_training_loop(run):
+    pytest.importorskip("ctgan")
+    _, rows = run
+    ctgan = rows["ctgan"]
+    assert ctgan["curve"] is None
+    assert 0 < ctgan["tstr_trtr_ratio"] < 2 and ctgan["peak_rss_mb"] > 0
+    # the epochs exclude the data transformer's fit, which the whole fit includes
+    assert 0 < 3 * ctgan["seconds_per_epoch"] < ctgan["fit_seconds"]
+    assert ctgan["setup_seconds"] > 0 and ctgan["sample_rows_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_markdown_and_plots_are_written_and_replot_rebuilds_them(run):
+    out, rows = run
+    md = (out / f"{NAME}.md").read_text()
+    assert "Command: `python scripts/benchmark.py --dataset adult" in md
+    assert f"({rows['meta']['date']})" in md
+    for column in ("TSTR÷TRTR", "peak MB", "total s", "s/epoch"):
+        assert f" {column} |" in md
+    curve, quality = out / f"{NAME}_utility_vs_epochs.png", out / f"{NAME}_quality.png"
+    assert_png(curve)
+    assert_png(quality)
+    if HAS_CTGAN:
+        assert "ctgan: the `ctgan` package's CTGAN" in md and "no utility curve" in md
+    before = (out / f"{NAME}.json").read_text()
+    curve.unlink()
+    quality.unlink()
+    assert benchmark.main(["--replot", str(out / f"{NAME}.json")]) == 0
+    assert_png(curve)
+    assert_png(quality)
+    assert (out / f"{NAME}.json").read_text() == before  # the source is left as it was
+    again = (out / f"{NAME}.md").read_text()
+    assert "re-rendered from" in again and again.split("| dagan |")[1] == md.split("| dagan |")[1]
+
+
+def test_missing_ctgan_package_says_how_to_install(monkeypatch):
+    from dagan_core.benchmark_ctgan import import_ctgan
+
+    monkeypatch.setitem(sys.modules, "ctgan", None)  # import ctgan -> ImportError
+    with pytest.raises(ImportError, match=r"pip install -e \.\[bench\]"):
+        import_ctgan()
+
+
+def test_unknown_variant_and_missing_cuda_are_refused_before_training(capsys):
+    with pytest.raises(SystemExit):
+        benchmark.main(["--variants", "nope"])
+    assert "unknown variant" in capsys.readouterr().err
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            benchmark.main(["--device", "cuda"])
+        assert "no CUDA device" in capsys.readouterr().err
