@@ -215,6 +215,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch device of every variant (auto: CUDA when present)")
     p.add_argument("--curve-every", type=int, default=5, metavar="N",
                    help="utility curve every N epochs and at the last (0: off)")
+    p.add_argument("--datasets-dir", type=Path, default=DATASETS,
+                   help="folder of the benchmark CSV files (default: ../shared/datasets)")
     p.add_argument("--out", type=Path, default=REPO / "results")
     p.add_argument("--replot", type=Path, metavar="JSON",
                    help="only re-render the Markdown and plots of an existing result JSON "
@@ -258,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
                                        "ir_cap", "max_rows", "device", "curve_every")}
-    opts["datasets"] = str(DATASETS)
+    opts["datasets"] = str(a.datasets_dir)
     jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *a.variants]]
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
