@@ -1,4 +1,4 @@
-"""Scaling runs, on tiny settings."""
+"""Scaling runs and the FLOP count, on tiny settings."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from dagan_core import scaling
-from dagan_core.errors import ConfigError
+from dagan_core import flops, scaling
+from dagan_core.errors import ConfigError, DAGANError
 
 DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 needs_datasets = pytest.mark.skipif(not (DATASETS / "adult.csv").is_file(),
@@ -41,6 +42,57 @@ def test_steps_per_epoch():
     assert scaling.steps_per_epoch("dagan", [700, 300, 40], 500) == 2
     assert scaling.steps_per_epoch("ctgan", [100], 500) == 1
     assert scaling.steps_per_epoch("fedsyn", [1200, 300, 40], 500) == 4
+
+
+def test_counted_flops_of_a_linear_layer():
+    m, k, n = 7, 11, 5
+    layer = torch.nn.Linear(k, n)
+    x = torch.randn(m, k, requires_grad=True)
+    counted, calls = flops.count(lambda: layer(x))
+    assert counted == 2 * m * n * k
+    assert [(c.op, c.shapes[1:]) for c in calls] == [("addmm", ((m, k), (k, n)))]
+    # forward + backward: the input and the weight gradients are two more m x n x k products
+    counted, calls = flops.count(lambda: layer(x).sum().backward())
+    assert counted == 3 * 2 * m * n * k == sum(c.flops for c in calls)
+
+
+def test_count_survives_autograd_grad_on_a_leaf():
+    """Gradient penalties take gradients w.r.t. leaf inputs with create_graph=True."""
+    layer = torch.nn.Linear(6, 4)
+    x = torch.randn(8, 6, requires_grad=True)
+
+    def penalty():
+        (grad,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
+        return grad.norm()
+
+    counted, calls = flops.count(penalty)
+    assert counted > 0 and counted == sum(c.flops for c in calls)
+
+
+def test_replay_and_square_matmul_are_timed():
+    a = torch.randn(64, 32)
+    b = torch.randn(16, 32).t()  # a transposed operand keeps its strides in the replay
+    _, calls = flops.count(lambda: (a @ b, torch.bmm(torch.randn(3, 4, 5), torch.randn(3, 5, 2))))
+    assert [c.op for c in calls] == ["mm", "bmm"]
+    assert calls[0].strides[1] == (1, 32)
+    assert calls[1].flops == 2 * 3 * 4 * 5 * 2
+    assert flops.replay_seconds(calls, torch.device("cpu"), repeats=1) > 0
+    assert flops.replay_seconds([], torch.device("cpu")) == 0.0
+    assert flops.square_gflops(64, torch.device("cpu"), repeats=1) > 0
+
+
+def test_split_steps_finds_the_probe():
+    def call(op, m):
+        return flops.MatmulCall(op, ((m, 4), (4, 3)), ((4, 1), (3, 1)), "torch.float32")
+
+    step = [call("addmm", 10), call("mm", 10)]
+    probe = [call("addmm", 2)]
+    steps_b, probe_b, per_step = flops.split_steps(step * 2 + probe, step * 4 + probe, 2)
+    assert per_step == 2 and steps_b == step * 4 and probe_b == probe
+    with pytest.raises(DAGANError, match="cannot split"):
+        flops.split_steps(step + probe, step + probe * 2, 2)
+    with pytest.raises(DAGANError, match="do not run the same matmuls"):
+        flops.split_steps(step + probe, step + step[::-1] + probe, 1)
 
 
 @needs_datasets
@@ -81,3 +133,25 @@ def test_scenario_parties_lowers_the_ratio_until_every_party_has_its_rows():
     parties, ratio = scaling.scenario_parties(train, "y", 2, 20.0, 0.1, 0, 20)
     assert ratio < 20 and min(len(d) for d in parties.values()) >= 20
     assert sum(len(d) for d in parties.values()) == 50
+
+
+@needs_datasets
+def test_flops_small_run(tmp_path):
+    out = tmp_path / "speed"
+    argv = ["--max-rows", "600", "--count-steps", "1", "--square-size", "128", "--repeats", "1",
+            "--datasets", str(DATASETS), "--out", str(out)]
+    assert flops.main(argv, prog="dagan flops") == 0
+    payload = json.loads((out / "flops.json").read_text())
+    r = payload["result"]
+    assert payload["command"].startswith("dagan flops --max-rows 600")
+    assert r["steps_per_epoch"] == 1 and r["matmuls_per_step"] > 0
+    assert r["counter_matches_log"] and r["flop_counter_window_b"] > 0
+    assert r["flop_per_epoch"] == pytest.approx(r["flop_per_step"] + r["flop_probe"])
+    assert r["seconds_per_epoch"] > 0 and r["replay_seconds_per_epoch"] > 0
+    assert r["achieved_gflops"] > 0 and r["replay_gflops"] > 0
+    assert r["square_matmul"]["gflops"] > 0
+    assert r["ratio_real_to_replay"] == pytest.approx(
+        r["seconds_per_epoch"] / r["replay_seconds_per_epoch"])
+    assert r["shapes"] and all(s["flop_each"] > 0 for s in r["shapes"])
+    report = (out / "flops.md").read_text()
+    assert "Command: `dagan flops --max-rows 600" in report and "FLOP per epoch" in report
