@@ -20,10 +20,11 @@ mean seconds per epoch (from ``history``; the wall clock between the ends of con
 is recorded beside it, since fedsyn's ``history`` leaves its weight averaging out). ``ctgan`` is
 the ``ctgan`` package's CTGAN on the pooled rows (imported lazily, skipped with a note when it
 is not installed); its epoch times are taken at the end of each of its epochs. It ignores the
-split into parties, so in the parties sweep it is a flat reference line. Peak RSS is the
-process's peak resident memory during the fit (the peak is reset before each fit where Linux
-allows it). The log-log slope of seconds per epoch against parties and against rows
-(``numpy.polyfit``) says whether time grows at most linearly (slope <= 1).
+split into parties, so in the parties sweep it is a flat reference line. Peak RSS is the peak
+resident memory of the process during the fit; every fit runs in a fresh spawned process unless
+``--in-process`` is given (the peak is reset before each fit where Linux allows it). The log-log
+slope of seconds per epoch against parties and against rows (``numpy.polyfit``) says whether
+time grows at most linearly (slope <= 1).
 
 Writes ``scaling.json``, ``scaling.md``, ``time_vs_parties.png`` and ``time_vs_rows.png`` to
 ``--out``. Example::
@@ -214,6 +215,28 @@ def time_point(strategy: str, parties: dict[str, pd.DataFrame], label: str, disc
     return out
 
 
+def _time_point_in_child(strategy: str, parties: dict[str, pd.DataFrame], label: str,
+                         discrete: list[str], opts: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(opts.threads)
+    logging.basicConfig(level=logging.WARNING)
+    return time_point(strategy, parties, label, discrete, opts)
+
+
+def time_point_isolated(strategy: str, parties: dict[str, pd.DataFrame], label: str,
+                        discrete: list[str], opts: argparse.Namespace) -> dict[str, Any]:
+    """:func:`time_point` in a fresh (spawned) process, so that its peak RSS is this fit's
+    alone and no allocation left by an earlier point is counted or reused."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_time_point_in_child, strategy, parties, label, discrete,
+                           opts).result()
+
+
 # ------------------------------------------------------------------------------------- sweeps
 def _points(opts: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the asked sweeps; one record per (sweep, point, strategy)."""
@@ -240,7 +263,8 @@ def _points(opts: argparse.Namespace) -> list[dict[str, Any]]:
                  "size_ratio_lowered": ratio != opts.size_ratio,
                  "party_rows_min": min(sizes), "party_rows_max": max(sizes)}
         for strategy in opts.strategies:
-            result = {**point, **time_point(strategy, parties, label, discrete, opts)}
+            timer = time_point if opts.in_process else time_point_isolated
+            result = {**point, **timer(strategy, parties, label, discrete, opts)}
             records.append(result)
             done = (f"{result['seconds_per_epoch']:.2f} s/epoch, "
                     f"{result['seconds_per_step'] * 1000:.1f} ms/step, "
@@ -323,7 +347,10 @@ def markdown(payload: dict[str, Any]) -> str:
         "s/epoch: mean over the timed epochs of the strategy's own epoch time (`history`; "
         "fedsyn's leaves out its weight averaging); wall s/epoch: wall clock between the ends of "
         "consecutive epochs; ms/step: s/epoch ÷ generator steps per epoch; peak RSS: the "
-        "process's peak resident memory during the fit.",
+        "peak resident memory of the process during the fit ("
+        + ("one process for all points, so it includes what earlier points left allocated)."
+           if s["in_process"] else "a fresh process for each fit).")
+        + " Growth is called at most linear when the slope is ≤ 1.",
     ]
     cols = ["strategy", "K", "rows", "size ratio", "party rows min–max", "steps/epoch",
             "s/epoch", "ms/step", "wall s/epoch", "peak RSS MB"]
@@ -353,7 +380,7 @@ def markdown(payload: dict[str, Any]) -> str:
             if f["slope"] is None:
                 verdict, slope = "– (one point)", "–"
             else:
-                slope = f"{f['slope']:.2f}"
+                slope = f"{f['slope']:.3f}"
                 verdict = ("at most linear (slope ≤ 1)" if f["at_most_linear"]
                            else "faster than linear (slope > 1)")
             lines.append(f"| {f['sweep']} | {f['strategy']} | {f['n_points']} | {slope} | "
@@ -387,6 +414,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["cpu", "auto", "cuda"], default="cpu")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--in-process", action="store_true",
+                   help="fit every point in this process (faster to start; its peak RSS then "
+                   "includes what earlier points left allocated) instead of a fresh one each")
     p.add_argument("--datasets", type=Path, default=DATASETS)
     p.add_argument("--out", type=Path, default=REPO / "results" / "scaling")
     return p

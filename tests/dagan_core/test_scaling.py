@@ -99,7 +99,8 @@ def test_split_steps_finds_the_probe():
 def test_scaling_small_run(tmp_path, capsys):
     out = tmp_path / "scaling"
     argv = ["--parties", "2", "3", "--rows", "600", "1200", "--max-rows", "600", "--epochs", "1",
-            "--min-party-rows", "20", "--datasets", str(DATASETS), "--out", str(out)]
+            "--min-party-rows", "20", "--in-process", "--datasets", str(DATASETS),
+            "--out", str(out)]
     assert scaling.main(argv, prog="dagan scaling") == 0
     payload = json.loads((out / "scaling.json").read_text())
     assert payload["command"].startswith("dagan scaling --parties 2 3")
@@ -124,6 +125,20 @@ def test_scaling_small_run(tmp_path, capsys):
     assert (out / "time_vs_parties.png").stat().st_size > 0
     assert (out / "time_vs_rows.png").stat().st_size > 0
     assert "Log-log slopes" in capsys.readouterr().out
+
+
+@needs_datasets
+def test_scaling_fits_each_point_in_a_fresh_process(tmp_path):
+    out = tmp_path / "scaling"
+    argv = ["--sweep", "rows", "--rows", "600", "--max-rows", "600", "--epochs", "1",
+            "--min-party-rows", "20", "--datasets", str(DATASETS), "--out", str(out)]
+    assert scaling.main(argv) == 0
+    payload = json.loads((out / "scaling.json").read_text())
+    assert payload["settings"]["in_process"] is False
+    (point,) = payload["points"]
+    assert point["seconds_per_epoch"] > 0 and point["peak_rss_mb"] > 0
+    assert payload["slopes"][0]["slope"] is None  # one point: no slope
+    assert not (out / "time_vs_parties.png").exists() and (out / "time_vs_rows.png").exists()
 
 
 def test_scenario_parties_lowers_the_ratio_until_every_party_has_its_rows():
