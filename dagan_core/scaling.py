@@ -145,6 +145,7 @@ def _fit_dagan_core(strategy: str, parties: dict[str, pd.DataFrame], label: str,
 def _fit_ctgan(parties: dict[str, pd.DataFrame], label: str, discrete: list[str],
                opts: argparse.Namespace) -> list[float]:
     from ctgan import CTGAN
+    from joblib import parallel_config
 
     class TimedCTGAN(CTGAN):
         """CTGAN that notes the time whenever ``loss_values`` is set: once just before its
@@ -165,7 +166,10 @@ def _fit_ctgan(parties: dict[str, pd.DataFrame], label: str, discrete: list[str]
     model.set_random_state(opts.seed)
     pooled = pd.concat(list(parties.values()), ignore_index=True)
     model.__dict__["_marks"] = []
-    model.fit(pooled, discrete_columns=[*discrete, label])
+    # CTGAN transforms columns with joblib; threads instead of loky worker processes, which
+    # outlive the fit and keep a spawned point's process from exiting until they time out
+    with parallel_config(backend="threading"):
+        model.fit(pooled, discrete_columns=[*discrete, label])
     return [float(b - a) for a, b in zip(model._marks, model._marks[1:])]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,13 +132,16 @@ def test_scaling_small_run(tmp_path, capsys):
 def test_scaling_fits_each_point_in_a_fresh_process(tmp_path):
     out = tmp_path / "scaling"
     argv = ["--sweep", "rows", "--rows", "600", "--max-rows", "600", "--epochs", "1",
-            "--min-party-rows", "20", "--datasets", str(DATASETS), "--out", str(out)]
+            "--min-party-rows", "20", "--strategies", "dagan", "ctgan",
+            "--datasets", str(DATASETS), "--out", str(out)]
     assert scaling.main(argv) == 0
     payload = json.loads((out / "scaling.json").read_text())
     assert payload["settings"]["in_process"] is False
-    (point,) = payload["points"]
-    assert point["seconds_per_epoch"] > 0 and point["peak_rss_mb"] > 0
-    assert payload["slopes"][0]["slope"] is None  # one point: no slope
+    dagan, ctgan = payload["points"]
+    assert dagan["seconds_per_epoch"] > 0 and dagan["peak_rss_mb"] > 0
+    # CTGAN on the pooled rows, or a note where the package is missing
+    assert ctgan.get("seconds_per_epoch", 0) > 0 or "not installed" in ctgan["skipped"]
+    assert all(f["slope"] is None for f in payload["slopes"])  # one point: no slope
     assert not (out / "time_vs_parties.png").exists() and (out / "time_vs_rows.png").exists()
 
 
@@ -170,3 +174,10 @@ def test_flops_small_run(tmp_path):
     assert r["shapes"] and all(s["flop_each"] > 0 for s in r["shapes"])
     report = (out / "flops.md").read_text()
     assert "Command: `dagan flops --max-rows 600" in report and "FLOP per epoch" in report
+
+
+def test_ctgan_is_skipped_with_a_note_when_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ctgan", None)  # import ctgan -> ImportError
+    opts = scaling.build_parser().parse_args([])
+    record = scaling.time_point("ctgan", {"p": pd.DataFrame({"y": ["a"]})}, "y", [], opts)
+    assert record == {"strategy": "ctgan", "skipped": "the ctgan package is not installed"}
