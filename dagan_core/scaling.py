@@ -439,6 +439,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/scaling.py")
         parser.error("--parties, --rows-parties and --rows must be >= 1")
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(opts.threads)
+    _device(opts.device)  # fail before any work when CUDA is asked for but absent
     started = time.perf_counter()
     records = _points(opts)
     fits = slopes(records)
