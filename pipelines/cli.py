@@ -2,6 +2,8 @@
 
     dagan demo [--epochs 10] [--version demo] ...      run the whole pipeline on the demo data
     dagan bench [benchmark flags]                      compare DAGAN with its baselines
+    dagan scaling [scaling flags]                      time per epoch vs parties and rows
+    dagan flops [flops flags]                          FLOP/epoch vs a replay of its matmuls
     dagan sample --version V --n N --out rows.csv      sample a stored model version
     dagan profile FOLDER                               imbalance profiles of a landing folder
 
@@ -44,6 +46,23 @@ def _bench(args: argparse.Namespace) -> int:
     from dagan_core import benchmark
 
     return benchmark.main(list(args.bench_args))
+
+
+# ---------------------------------------------------------------------------- scaling, flops
+def _scaling(args: argparse.Namespace) -> int:
+    from dagan_core import scaling
+
+    return scaling.main(list(args.tool_args), prog="dagan scaling")
+
+
+def _flops(args: argparse.Namespace) -> int:
+    from dagan_core import flops
+
+    return flops.main(list(args.tool_args), prog="dagan flops")
+
+
+#: Commands whose flags (``--help`` included) all go to a dagan_core tool.
+_TOOLS = {"scaling": _scaling, "flops": _flops}
 
 
 # ----------------------------------------------------------------------------------- sample
@@ -202,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="dagan", description="Multi-party synthetic tables: pipeline demo, benchmark, "
-        "sampling and profiling."
+        "sampling, profiling and speed measurements."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -217,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     p_bench.set_defaults(handler=_bench)
+
+    for name, text in (("scaling", "time per epoch as parties and rows grow (flags of "
+                        "scripts/scaling.py; `dagan scaling --help` lists them)"),
+                       ("flops", "FLOP count of a DAGAN epoch vs a replay of its matmuls "
+                        "(flags of scripts/flops.py; `dagan flops --help` lists them)")):
+        p_tool = commands.add_parser(name, add_help=False, help=text)
+        p_tool.add_argument("tool_args", nargs=argparse.REMAINDER)
+        p_tool.set_defaults(handler=_TOOLS[name])
 
     p_sample = commands.add_parser("sample", help="sample rows from a stored model version")
     p_sample.add_argument("--version", required=True, help="model version (partition key)")
@@ -251,7 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:  # every flag goes to the benchmark, --help included
         return _bench(argparse.Namespace(bench_args=argv[1:]))
-    args = build_parser().parse_args(argv)
+    if argv[:1] and argv[0] in _TOOLS:  # likewise for scaling and flops
+        args = argparse.Namespace(command=argv[0], tool_args=argv[1:], handler=_TOOLS[argv[0]])
+    else:
+        args = build_parser().parse_args(argv)
     from dagan_core.errors import DAGANError
 
     try:

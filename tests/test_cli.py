@@ -179,3 +179,14 @@ def test_bench_forwards_its_flags(
     assert "[2/2]" in captured.err  # one progress line per finished job
     results = json.loads((out / "adult_K2_r2_b0.1_e1.json").read_text())["results"]
     assert {r["variant"] for r in results} == {"trtr", "dagan"}
+
+
+def test_scaling_and_flops_forward_their_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main(["scaling", "--help"])
+    assert done.value.code == 0
+    assert "usage: dagan scaling" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        cli.main(["flops", "--count-steps", "0"])
+    assert done.value.code == 2
+    assert "dagan flops: error: --count-steps" in capsys.readouterr().err
