@@ -218,6 +218,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets-dir", type=Path, default=DATASETS,
                    help="folder of the benchmark CSV files (default: ../shared/datasets)")
     p.add_argument("--out", type=Path, default=REPO / "results")
+    p.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
+                   help="merge result JSONs of one scenario (other seeds or variants, run "
+                        "elsewhere) into --out as NAME.json/.md/.png; no training")
+    p.add_argument("--name", help="file name stem of --merge's outputs")
     p.add_argument("--replot", type=Path, metavar="JSON",
                    help="only re-render the Markdown and plots of an existing result JSON "
                         "(written next to it); no training")
@@ -256,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.replot is not None:
         return _replot(a.replot)
+    if a.merge:
+        from dagan_core.benchmark_report import merge_runs
+
+        results, meta = merge_runs(a.merge)
+        table = write_outputs(results, meta, a.out, a.name or a.merge[0].stem.split(".")[0])
+        sys.stdout.write(table + "\n")
+        return 0
     _check(p, a)
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",

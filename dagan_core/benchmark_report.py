@@ -54,10 +54,12 @@ def markdown(results: list[dict], header: str, notes: list[str] | None = None) -
                if c[0] not in OPTIONAL_COLUMNS or (c[0] in df and df[c[0]].notna().any())]
     lines = [header, "", "| variant | " + " | ".join(c[1] for c in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
+    lines[2] = "| variant | seeds | " + " | ".join(c[1] for c in columns) + " |"
+    lines[3] = "|---" * (len(columns) + 2) + "|"
     for variant, g in df.groupby("variant", sort=False):
         cells = ["–" if key not in g or g[key].isna().all() else _cell(g[key], digits, divisor)
                  for key, _, digits, divisor in columns]
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+        lines.append(f"| {variant} | {len(g)} | " + " | ".join(cells) + " |")
     for note in notes or []:  # one paragraph each
         lines += ["", note]
     return "\n".join(lines)
@@ -156,3 +158,45 @@ def load_results(path: Path) -> tuple[list[dict], dict[str, Any]]:
     meta = {"header": header + "\n\n" + note, "title": path.stem, "curve_every": 0,
             "seeds": sorted({r["seed"] for r in data})}
     return data, meta
+
+
+SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs", "max_rows")
+
+
+def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
+    """Results of several runs of one scenario (e.g. seeds or variants run on different
+    machines), each (variant, seed) once (the first run that has it wins), with a header that
+    names every source run's command, date, machine and device.
+
+    Raises:
+        ValueError: the runs are not of the same scenario, or one has no ``meta``.
+    """
+    merged: dict[tuple[str, int], dict] = {}
+    metas = []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: no meta (written by an older version); cannot merge")
+        meta = data["meta"]
+        if metas and any(meta.get(k) != metas[0].get(k) for k in SCENARIO_KEYS):
+            diff = {k: (metas[0].get(k), meta.get(k)) for k in SCENARIO_KEYS
+                    if meta.get(k) != metas[0].get(k)}
+            raise ValueError(f"{path}: another scenario than {paths[0]}: {diff}")
+        metas.append(meta)
+        for r in data["results"]:
+            merged.setdefault((r["variant"], r["seed"]), {**r, "source": Path(path).name})
+    results = sorted(merged.values(), key=lambda r: (r["seed"], r["variant"] != "trtr"))
+    first = metas[0]
+    seeds = sorted({r["seed"] for r in results})
+    sources = "\n".join(
+        f"- `{Path(p).name}`: `{m['command']}` ({m['date']}, {m['cores']} cores, device "
+        f"{m['device']}, wall {m.get('wall_seconds', float('nan')):.0f} s)"
+        for p, m in zip(paths, metas))
+    title = {**first, "seeds": seeds}
+    header = (header_text({**title, "command": "see below", "wall_seconds": float("nan"),
+                           "cores": "-", "device": "see below"}).split("\n\n")[0]
+              + f"\n\nMerged from {len(paths)} runs (each (variant, seed) from the first run "
+              f"that has it; the `seeds` column counts them):\n{sources}\n\n"
+              "Seconds per epoch and peak memory are only comparable between rows from the same "
+              "machine and device.")
+    return results, {**title, "header": header, "sources": [m["command"] for m in metas]}

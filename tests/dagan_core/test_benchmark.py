@@ -113,3 +113,25 @@ def test_unknown_variant_and_missing_cuda_are_refused_before_training(capsys):
         with pytest.raises(SystemExit):
             benchmark.main(["--device", "cuda"])
         assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
+    from dagan_core.benchmark_report import merge_runs
+
+    meta = {"dataset": "adult", "parties": 5, "size_ratio": 20.0, "beta": 0.1, "ir_cap": None,
+            "epochs": 20, "max_rows": None, "seeds": [0], "date": "2026-11-22", "cores": 2,
+            "device": "cpu", "command": "x", "wall_seconds": 1.0}
+    a = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
+         {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.7}]
+    b = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
+         {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.1},
+         {"variant": "dagan", "seed": 1, "tstr_macro_f1": 0.6}]
+    for name, rows, m in (("a.json", a, meta), ("b.json", b, meta),
+                          ("c.json", b, {**meta, "epochs": 10})):
+        (tmp_path / name).write_text(json.dumps({"meta": m, "results": rows}))
+    results, merged = merge_runs([tmp_path / "a.json", tmp_path / "b.json"])
+    got = {(r["variant"], r["seed"]): r["tstr_macro_f1"] for r in results}
+    assert got == {("trtr", 0): 0.8, ("dagan", 0): 0.7, ("dagan", 1): 0.6}
+    assert merged["seeds"] == [0, 1] and "a.json" in merged["header"]
+    with pytest.raises(ValueError, match="epochs"):
+        merge_runs([tmp_path / "a.json", tmp_path / "c.json"])
