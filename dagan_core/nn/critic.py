@@ -63,10 +63,9 @@ class Critic(nn.Module):
             ``(rows // pac,)`` for one member, ``(members, rows // pac)`` for all.
         """
         if x.dim() == 2:
-            k = member or 0
             h = x.reshape(-1, x.shape[1] * self.pac)
-            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-                h = torch.addmm(b[k], h, w[k])
+            for i, (w, b) in enumerate(zip(*self._member_params(member or 0))):
+                h = torch.addmm(b, h, w)
                 if i < len(self.weights) - 1:
                     h = (self._activate(h, generator) if masks is None
                          else nn.functional.leaky_relu(h, 0.2) * masks[i])
@@ -77,6 +76,14 @@ class Critic(nn.Module):
             if i < len(self.weights) - 1:
                 h = self._activate(h, generator)
         return h.squeeze(-1)
+
+    def _member_params(self, k: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Member ``k``'s weights and biases. A one-member bank hands out views, whose backward
+        is a free reshape; indexing would allocate and fill a full-size gradient per use."""
+        if self.members == 1:
+            return ([w.view(w.shape[1:]) for w in self.weights],
+                    [b.view(b.shape[1:]) for b in self.biases])
+        return [w[k] for w in self.weights], [b[k] for b in self.biases]
 
     def _activate(self, h: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return dropout(nn.functional.leaky_relu(h, 0.2), self.dropout_p, self.training, generator)
