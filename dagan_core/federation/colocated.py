@@ -25,7 +25,7 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.federation import messages as m
 from dagan_core.federation.party import Party, critic_optimizer
-from dagan_core.nn.critic import Critic, pack_penalties
+from dagan_core.nn.critic import Critic, critic_terms
 from dagan_core.nn.layers import build
 
 
@@ -90,9 +90,7 @@ class ColocatedCritics:
         fake = self._pad([f for _, f in inputs], rows)
         mask, n = self._mask(counts)
         self.bank.train()
-        s_real = self.bank(real, self.torch_gen)
-        s_fake = self.bank(fake, self.torch_gen)
-        pen = pack_penalties(self.bank, real, fake, self.torch_gen)
+        s_real, s_fake, pen = critic_terms(self.bank, real, fake, self.torch_gen)
         zero = s_real.new_zeros(())
         w_dist = (torch.where(mask, s_real, zero).sum(1) - torch.where(mask, s_fake, zero).sum(1)
                   ) / n

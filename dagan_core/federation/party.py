@@ -20,7 +20,7 @@ from dagan_core.data.sampler import ConditionSampler, cond_vectors
 from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
 from dagan_core.federation.dp_critic import DPCritic
-from dagan_core.nn.critic import Critic, gradient_penalty
+from dagan_core.nn.critic import Critic, critic_terms
 from dagan_core.nn.layers import build
 from dagan_core.nn.member_state import load_member_optimizer_state, member_optimizer_state
 
@@ -186,9 +186,9 @@ class Party:
         if self.dp is not None:
             return m.CriticReport(*self.dp.step(self.critic, self.optimizer, real_in, fake_in,
                                                 self.torch_gen))
-        s_real = self.critic(real_in, self.torch_gen, self.member)
-        s_fake = self.critic(fake_in, self.torch_gen, self.member)
-        gp = gradient_penalty(self.critic, real_in, fake_in, self.torch_gen, self.member)
+        s_real, s_fake, penalties = critic_terms(self.critic, real_in, fake_in, self.torch_gen,
+                                                 self.member)
+        gp = penalties.mean()
         w_dist = s_real.mean() - s_fake.mean()
         loss = -w_dist + self.config.train.gp_lambda * gp
         self.optimizer.zero_grad(set_to_none=True)

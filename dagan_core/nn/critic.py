@@ -113,25 +113,23 @@ class Critic(nn.Module):
         return out
 
 
-def pack_penalties(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
-                   generator: torch.Generator, member: int | None = None) -> torch.Tensor:
-    """WGAN-GP terms (||grad|| - 1)^2 of each pack, on pack-wise interpolates.
+def critic_terms(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
+                 generator: torch.Generator, member: int | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Scores of the real and fake packs and the WGAN-GP term (||grad|| - 1)^2 of each pack.
 
-    ``real`` and ``fake`` are ``(rows, width)`` (one member) or ``(members, rows, width)``;
-    the result has one entry per pack, with the same leading dimension.
+    One critic pass over ``[real; fake; interpolates]`` (pack-wise interpolates with uniform
+    weights): each weight is used once, so its gradient is accumulated from one product
+    instead of three. ``real`` and ``fake`` are ``(rows, width)`` (one member) or
+    ``(members, rows, width)``; every result has one entry per pack, same leading dimension.
     """
     pac, width = critic.pac, real.shape[-1]
-    lead = real.shape[:-2]
-    eps = torch.rand(*lead, real.shape[-2] // pac, 1, 1, device=real.device, generator=generator)
+    lead, packs = real.shape[:-2], real.shape[-2] // pac
+    eps = torch.rand(*lead, packs, 1, 1, device=real.device, generator=generator)
     eps = eps.expand(*lead, -1, pac, width).reshape(real.shape)
     mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    scores = critic(mixed, generator, member)
-    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
-    norms = grad.reshape(*lead, -1, pac * width).norm(2, dim=-1)
-    return (norms - 1) ** 2
-
-
-def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
-                     generator: torch.Generator, member: int | None = None) -> torch.Tensor:
-    """Mean WGAN-GP penalty of one member's packs."""
-    return pack_penalties(critic, real, fake, generator, member).mean()
+    scores = critic(torch.cat([real, fake, mixed], dim=-2), generator, member)
+    s_real, s_fake, s_mixed = scores.split(packs, dim=-1)
+    (grad,) = torch.autograd.grad(s_mixed.sum(), mixed, create_graph=True)
+    norms = grad.reshape(*lead, packs, pac * width).norm(2, dim=-1)
+    return s_real, s_fake, (norms - 1) ** 2
