@@ -137,7 +137,18 @@ def _fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
 
 
 def run_one(args: tuple) -> dict:
-    """Fit and score one (variant, seed); runs in a fresh worker process with one thread."""
+    """Fit and score one (variant, seed) in a fresh one-thread worker process. A job that fails
+    (e.g. a model that cannot produce a party's label class) is recorded with its error instead
+    of stopping the whole run."""
+    variant, seed, _ = args
+    try:
+        return _run_one(args)
+    except Exception as exc:  # noqa: BLE001 - reported in the table's notes
+        logging.getLogger(__name__).exception("%s seed %s failed", variant, seed)
+        return {"variant": variant, "seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _run_one(args: tuple) -> dict:
     variant, seed, opts = args
     started = time.perf_counter()
     import torch

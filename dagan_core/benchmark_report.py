@@ -48,19 +48,21 @@ def _cell(values: pd.Series, decimals: int, divisor: float) -> str:
 
 
 def markdown(results: list[dict], header: str, notes: list[str] | None = None) -> str:
-    """Mean ± std over seeds per variant, under ``header``; ``notes`` go below the table."""
-    df = pd.DataFrame(results)
+    """Mean ± std over seeds per variant, under ``header``; ``notes`` go below the table.
+    Failed jobs (with an ``error``) are left out of the means and listed below the table."""
+    failed = [r for r in results if r.get("error")]
+    df = pd.DataFrame([r for r in results if not r.get("error")])
+    failures = "; ".join(f"{r['variant']} seed {r['seed']}: {r['error']}" for r in failed)
+    notes = [*(notes or []), *([f"Failed, not in the means: {failures}."] if failed else [])]
     columns = [c for c in COLUMNS
                if c[0] not in OPTIONAL_COLUMNS or (c[0] in df and df[c[0]].notna().any())]
-    lines = [header, "", "| variant | " + " | ".join(c[1] for c in columns) + " |",
-             "|---" * (len(columns) + 1) + "|"]
-    lines[2] = "| variant | seeds | " + " | ".join(c[1] for c in columns) + " |"
-    lines[3] = "|---" * (len(columns) + 2) + "|"
+    lines = [header, "", "| variant | seeds | " + " | ".join(c[1] for c in columns) + " |",
+             "|---" * (len(columns) + 2) + "|"]
     for variant, g in df.groupby("variant", sort=False):
         cells = ["–" if key not in g or g[key].isna().all() else _cell(g[key], digits, divisor)
                  for key, _, digits, divisor in columns]
         lines.append(f"| {variant} | {len(g)} | " + " | ".join(cells) + " |")
-    for note in notes or []:  # one paragraph each
+    for note in notes:  # one paragraph each
         lines += ["", note]
     return "\n".join(lines)
 
@@ -119,12 +121,13 @@ def write_outputs(results: list[dict], meta: dict[str, Any], out: Path, name: st
     from dagan_core.benchmark_plots import plot_quality, plot_utility_vs_epochs
 
     add_trtr_ratio(results)
+    ok = [r for r in results if not r.get("error")]
     out.mkdir(parents=True, exist_ok=True)
     files = plot_names(name)
     images = []
-    if plot_utility_vs_epochs(results, out / files["curve"], plot_title(meta)):
+    if plot_utility_vs_epochs(ok, out / files["curve"], plot_title(meta)):
         images.append(f"![utility vs epochs]({files['curve']})")
-    plot_quality(results, out / files["quality"], plot_title(meta))
+    plot_quality(ok, out / files["quality"], plot_title(meta))
     images.append(f"![TSTR quality]({files['quality']})")
     header = meta.get("header") or header_text(meta)
     table = markdown(results, header, [*notes_text(results, meta), " ".join(images)])

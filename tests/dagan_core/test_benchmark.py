@@ -135,3 +135,24 @@ def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
     assert merged["seeds"] == [0, 1] and "a.json" in merged["header"]
     with pytest.raises(ValueError, match="epochs"):
         merge_runs([tmp_path / "a.json", tmp_path / "c.json"])
+
+
+def test_a_failed_job_is_reported_not_averaged(tmp_path):
+    from dagan_core.benchmark_report import markdown
+
+    results = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
+               {"variant": "fedsyn", "seed": 0, "tstr_macro_f1": 0.5},
+               {"variant": "fedsyn", "seed": 1, "error": "ConditionError: no class 'yes'"}]
+    table = markdown(results, "### t")
+    row = next(line for line in table.splitlines() if line.startswith("| fedsyn"))
+    assert row.startswith("| fedsyn | 1 | 0.500 ± 0.000")
+    assert "Failed, not in the means: fedsyn seed 1: ConditionError: no class 'yes'." in table
+
+
+def test_run_one_records_an_error_instead_of_raising(monkeypatch):
+    def boom(args):
+        raise ValueError("bad scenario")
+
+    monkeypatch.setattr(benchmark, "_run_one", boom)
+    out = benchmark.run_one(("dagan", 3, {}))
+    assert out == {"variant": "dagan", "seed": 3, "error": "ValueError: bad scenario"}
