@@ -30,14 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +44,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dagan_core.benchmark import DATASETS, REPO, held_out_split
 from dagan_core.errors import DAGANError
+from dagan_core.run_info import run_info
 
 logger = logging.getLogger(__name__)
 
@@ -378,12 +376,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/flops.py") -
     started = time.perf_counter()
     result = measure(opts)
     payload = {
-        "command": " ".join([prog, *argv]),
-        "date": date.today().isoformat(),
-        "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "torch": torch.__version__, "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        **run_info(prog, argv, vars(opts)),
         "result": result,
         "wall_seconds": time.perf_counter() - started,
     }

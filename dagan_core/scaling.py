@@ -38,12 +38,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import resource
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +50,7 @@ import pandas as pd
 from dagan_core.benchmark import DATASETS, REPO, held_out_split
 from dagan_core.config import STRATEGIES
 from dagan_core.errors import ConfigError
+from dagan_core.run_info import run_info
 from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
 logger = logging.getLogger(__name__)
@@ -444,12 +442,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/scaling.py")
     records = _points(opts)
     fits = slopes(records)
     payload = {
-        "command": " ".join([prog, *argv]),
-        "date": date.today().isoformat(),
-        "machine": {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "torch": torch.__version__, "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        **run_info(prog, argv, vars(opts)),
         "points": records,
         "slopes": fits,
         "wall_seconds": time.perf_counter() - started,
