@@ -78,19 +78,23 @@ def party_rows(source: pd.DataFrame, n: int, seed: int, bad_share: float) -> pd.
     return rows
 
 
-def write_big_file(source: pd.DataFrame, path: Path, megabytes: float, seed: int) -> int:
-    """Append resampled rows to one CSV until it reaches ``megabytes``; returns the row count."""
+def write_big_file(
+    source: pd.DataFrame, path: Path, megabytes: float, seed: int, bad_share: float
+) -> tuple[int, int]:
+    """Append resampled rows to one CSV until it reaches ``megabytes`` (``bad_share`` of them with
+    age -1); returns the row count and the number of invalid rows."""
     rng = np.random.default_rng(seed)
     target = megabytes * 1e6
-    rows = 0
+    rows = bad = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(source.columns) + "\n")
         while handle.tell() < target:
-            block = source.iloc[rng.integers(0, len(source), 10_000)]
+            block = party_rows(source, 10_000, int(rng.integers(2**31)), bad_share)
             block.to_csv(handle, index=False, header=False)
             rows += len(block)
-    return rows
+            bad += int((block["age"] == -1).sum())
+    return rows, bad
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,16 +171,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.big_file_mb:
         path = landing / "big" / "big.csv"
-        n = write_big_file(source, path, args.big_file_mb, args.seed)
+        n, n_bad = write_big_file(source, path, args.big_file_mb, args.seed, args.bad_share)
         size = path.stat().st_size / 1e6
         before = peak_rss_mb()
         started = time.perf_counter()
         counts = ingest("big")
         wall = time.perf_counter() - started
+        if (counts["rows_read"], counts["rows_quarantined"]) != (n, n_bad):
+            raise RuntimeError(f"big file: wrote {n} rows ({n_bad} invalid), ingest says {counts}")
         after = peak_rss_mb()
         big_mb = table_mb(resources["party_store"].table_path("big", "validated"))
         sys.stdout.write(
-            f"\none {size:.0f} MB CSV ({n} rows): {wall:.1f} s, rows read {counts['rows_read']} = "
+            f"\none {size:.0f} MB CSV ({n} rows, {n_bad} invalid): {wall:.1f} s, rows read "
+            f"{counts['rows_read']} = "
             f"validated {counts['rows_validated']} + quarantined {counts['rows_quarantined']}; "
             f"the validated table would hold {big_mb:.0f} MB in memory; peak RSS {before:.0f} -> "
             f"{after:.0f} MB; current RSS {current_rss_mb():.0f} MB\n"
