@@ -159,45 +159,104 @@ def profile_party(
     """
     if not isinstance(df, pd.DataFrame) or len(df) == 0:
         raise InvalidDataError("the table is empty", party=party)
-    if label not in df.columns:
-        raise InvalidDataError("label column is missing", party=party, column=label)
-    if discrete_columns is None:
-        discrete = _infer_discrete(df, label)
-    else:
-        discrete = list(dict.fromkeys([*discrete_columns, label]))
-    for col in discrete:
-        if col not in df.columns:
-            raise InvalidDataError("discrete column is missing", party=party, column=col)
+    return profile_party_chunks([df], label, discrete_columns, party)
 
-    labels = df[label].dropna()
-    if labels.empty:
-        raise InvalidDataError("no row has a label", party=party, column=label)
-    counts = labels.astype(str).value_counts()
-    class_counts = _ordered_counts({str(k): int(v) for k, v in counts.items()})
-    values = np.array(list(class_counts.values()), dtype=float)
-    probs = values / values.sum()
-    k = len(values)
-    entropy = float(-(probs * np.log(probs)).sum() / np.log(k)) if k > 1 else 0.0
-    minority = min(class_counts, key=lambda c: (class_counts[c], c))
 
-    frequencies: dict[str, dict[str, float]] = {}
-    for col in discrete:
-        shares = df[col].dropna().astype(str).value_counts(normalize=True)
-        frequencies[col] = {
-            str(v): float(s) for v, s in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
-        }
-    nulls = df.isna().mean()
-    return PartyProfile(
-        party=party,
-        label=label,
-        n_rows=len(df),
-        class_counts=class_counts,
-        imbalance_ratio=float(values.max() / values.min()),
-        label_entropy=min(1.0, max(0.0, entropy)),
-        minority_class=minority,
-        category_frequencies=frequencies,
-        null_rates={str(c): float(v) for c, v in nulls.items()},
-    )
+def profile_party_chunks(
+    chunks: Iterable[pd.DataFrame],
+    label: str,
+    discrete_columns: Sequence[str] | None = None,
+    party: str | None = None,
+) -> PartyProfile:
+    """Profile a party's table given in chunks (rows split anyhow, same columns in each).
+
+    The result equals :func:`profile_party` on the whole table; memory holds one chunk and the
+    counts (rows, label classes, categories of the discrete columns, missing values per column).
+    """
+    counts = PartyCounts(label, discrete_columns, party)
+    for chunk in chunks:
+        counts.add(chunk)
+    return counts.profile()
+
+
+class PartyCounts:
+    """The counts a :class:`PartyProfile` is made of, added up chunk by chunk."""
+
+    def __init__(
+        self, label: str, discrete_columns: Sequence[str] | None = None, party: str | None = None
+    ) -> None:
+        self.label = label
+        self.party = party
+        self._requested = None if discrete_columns is None else list(discrete_columns)
+        self.discrete: list[str] | None = None
+        self.n_rows = 0
+        self.classes: dict[str, int] = {}
+        self.categories: dict[str, dict[str, int]] = {}
+        self.nulls: dict[str, int] = {}
+
+    def _start(self, df: pd.DataFrame) -> None:
+        if self.label not in df.columns:
+            raise InvalidDataError("label column is missing", party=self.party, column=self.label)
+        if self._requested is None:
+            discrete = _infer_discrete(df, self.label)
+        else:
+            discrete = list(dict.fromkeys([*self._requested, self.label]))
+        for col in discrete:
+            if col not in df.columns:
+                raise InvalidDataError("discrete column is missing", party=self.party, column=col)
+        self.discrete = discrete
+        self.categories = {col: {} for col in discrete}
+        self.nulls = {str(c): 0 for c in df.columns}
+
+    @staticmethod
+    def _add_counts(into: dict[str, int], values: pd.Series) -> None:
+        for value, n in values.dropna().astype(str).value_counts(sort=False).items():
+            into[str(value)] = into.get(str(value), 0) + int(n)
+
+    def add(self, df: pd.DataFrame) -> None:
+        """Count one chunk of the table (chunks without rows add nothing)."""
+        if not isinstance(df, pd.DataFrame):
+            raise InvalidDataError("a chunk of the table is not a data frame", party=self.party)
+        if len(df) == 0:
+            return
+        if self.discrete is None:
+            self._start(df)
+        assert self.discrete is not None
+        self.n_rows += len(df)
+        self._add_counts(self.classes, df[self.label])
+        for col in self.discrete:
+            self._add_counts(self.categories[col], df[col])
+        for col, n in df.isna().sum().items():
+            self.nulls[str(col)] = self.nulls.get(str(col), 0) + int(n)
+
+    def profile(self) -> PartyProfile:
+        """The profile of every row counted so far."""
+        if self.n_rows == 0:
+            raise InvalidDataError("the table is empty", party=self.party)
+        if not self.classes:
+            raise InvalidDataError("no row has a label", party=self.party, column=self.label)
+        class_counts = _ordered_counts(self.classes)
+        values = np.array(list(class_counts.values()), dtype=float)
+        probs = values / values.sum()
+        k = len(values)
+        entropy = float(-(probs * np.log(probs)).sum() / np.log(k)) if k > 1 else 0.0
+        minority = min(class_counts, key=lambda c: (class_counts[c], c))
+        frequencies: dict[str, dict[str, float]] = {}
+        for col, counts in self.categories.items():
+            total = sum(counts.values())
+            shares = {value: n / total for value, n in counts.items()}
+            frequencies[col] = dict(sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])))
+        return PartyProfile(
+            party=self.party,
+            label=self.label,
+            n_rows=self.n_rows,
+            class_counts=class_counts,
+            imbalance_ratio=float(values.max() / values.min()),
+            label_entropy=min(1.0, max(0.0, entropy)),
+            minority_class=minority,
+            category_frequencies=frequencies,
+            null_rates={col: n / self.n_rows for col, n in self.nulls.items()},
+        )
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _profile(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from dagan_core.profiling import profile_parties, profile_party
+    from dagan_core.profiling import profile_parties, profile_party_chunks
     from pipelines.contract_meta import model_columns
     from pipelines.resources.landing import LandingArea
 
@@ -173,11 +173,11 @@ def _profile(args: argparse.Namespace) -> int:
     profiles = {}
     for party in parties:
         start = time.perf_counter()
-        table, files = landing.read_party(party)
-        discrete = args.discrete or [c for c in contract.discrete_columns if c in table.columns]
-        profiles[party] = profile_party(table, label, discrete_columns=discrete or None,
-                                        party=party)
-        _progress(f"read {party}: {len(table)} rows from {len(files)} file(s) "
+        stream = landing.stream_party(party)  # read in chunks: memory holds one chunk
+        discrete = args.discrete or [c for c in contract.discrete_columns if c in stream.columns]
+        profiles[party] = profile_party_chunks(stream.chunks(), label,
+                                               discrete_columns=discrete or None, party=party)
+        _progress(f"read {party}: {stream.rows} rows from {len(stream.files)} file(s) "
                   f"in {time.perf_counter() - start:.1f}s")
     cross = profile_parties(profiles)
     out = sys.stdout

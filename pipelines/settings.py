@@ -8,6 +8,9 @@
   ``warehouse/dagan_warehouse.duckdb`` (the shared warehouse analysts query).
 - ``DAGAN_TEST_SET``: a real table held out from every party, for TSTR/TRTR utility metrics
   (default: ``demo/reference/adult_test.csv``).
+- ``DAGAN_INGEST_CHUNK_ROWS``: rows per chunk when ingest reads, validates and writes a party's
+  table, and when profiling reads it (default 50 000). Memory of an ingest run is about one
+  chunk, whatever the size of the party's files.
 """
 
 from __future__ import annotations
@@ -47,3 +50,20 @@ def test_set_path() -> Path:
     """Real held-out table used for utility metrics."""
     default = REPO_ROOT / "demo" / "reference" / "adult_test.csv"
     return Path(os.environ.get("DAGAN_TEST_SET", default))
+
+
+DEFAULT_INGEST_CHUNK_ROWS = 50_000
+
+
+def ingest_chunk_rows() -> int:
+    """Rows per chunk of the streamed ingest (``DAGAN_INGEST_CHUNK_ROWS``, default 50 000)."""
+    text = os.environ.get("DAGAN_INGEST_CHUNK_ROWS", "").strip()
+    if not text:
+        return DEFAULT_INGEST_CHUNK_ROWS
+    try:
+        rows = int(text.replace("_", ""))
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ValueError(f"DAGAN_INGEST_CHUNK_ROWS must be a positive whole number, got {text!r}")
+    return rows

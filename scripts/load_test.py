@@ -6,15 +6,17 @@ area, then materializes raw_party_table, the party_table_contract check, validat
 party_profile for every party, one run per partition, on a temporary on-disk Dagster instance.
 
 Reports wall time, rows per second, exact row accounting, and memory: the process's peak RSS
-(``resource.getrusage``) and current RSS after 10, 25, 50, ... parties. Parties are processed one
-at a time and nothing is kept between runs, so memory should stay at what one party's table needs
-however many parties (and total rows) have gone through.
+(``VmHWM``) and current RSS after 1, 10, 25, 50, ... parties. Parties are processed one at a time
+and every asset streams its table in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows (``--chunk-rows``),
+so memory should stay at what one chunk needs however many parties (and total rows) have gone
+through, and however large one party's file is.
 
 ``--big-file-mb`` then sends one party holding a single CSV file of about that size through the
-same assets (the landing reader streams it in chunks; the party's table itself is held once).
+same assets, and reports how much its validated table would take in memory if it were held
+whole (estimated from its first row group).
 
     python scripts/load_test.py --parties 50 --rows 20000
-    python scripts/load_test.py --parties 10 --rows 20000 --big-file-mb 100
+    python scripts/load_test.py --parties 1 --rows 1000 --big-file-mb 100
 """
 
 from __future__ import annotations
@@ -34,14 +36,32 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+# measure the code of this checkout, not whichever one the environment has installed
+sys.path.insert(0, str(REPO))
 ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"
 REPORT_AFTER = (1, 10, 25, 50, 100, 200)
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far (``VmHWM``; Linux reports KiB)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def table_mb(path: Path) -> float:
+    """What a stored table would take as a pandas frame, from its first row group."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    first = parquet.read_row_group(0).to_pandas()
+    return first.memory_usage(deep=True).sum() / len(first) * parquet.metadata.num_rows / 2**20
 
 
 def current_rss_mb() -> float:
@@ -58,19 +78,23 @@ def party_rows(source: pd.DataFrame, n: int, seed: int, bad_share: float) -> pd.
     return rows
 
 
-def write_big_file(source: pd.DataFrame, path: Path, megabytes: float, seed: int) -> int:
-    """Append resampled rows to one CSV until it reaches ``megabytes``; returns the row count."""
+def write_big_file(
+    source: pd.DataFrame, path: Path, megabytes: float, seed: int, bad_share: float
+) -> tuple[int, int]:
+    """Append resampled rows to one CSV until it reaches ``megabytes`` (``bad_share`` of them with
+    age -1); returns the row count and the number of invalid rows."""
     rng = np.random.default_rng(seed)
     target = megabytes * 1e6
-    rows = 0
+    rows = bad = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(",".join(source.columns) + "\n")
         while handle.tell() < target:
-            block = source.iloc[rng.integers(0, len(source), 10_000)]
+            block = party_rows(source, 10_000, int(rng.integers(2**31)), bad_share)
             block.to_csv(handle, index=False, header=False)
             rows += len(block)
-    return rows
+            bad += int((block["age"] == -1).sum())
+    return rows, bad
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
     from pipelines.defs.profiling import party_profile
     from pipelines.resources import LandingArea, PartyStore
+
+    if args.chunk_rows:
+        os.environ["DAGAN_INGEST_CHUNK_ROWS"] = str(args.chunk_rows)
+    from pipelines import settings
 
     assets = [raw_party_table, party_table_contract, validated_party_table, party_profile]
     source = pd.read_csv(ADULT)
@@ -91,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
     }
     (work / "dagster").mkdir()
     instance = dg.DagsterInstance.local_temp(tempdir=str(work / "dagster"))
-    sys.stdout.write(f"work folder {work}; baseline RSS {current_rss_mb():.0f} MB\n")
+    sys.stdout.write(
+        f"work folder {work}; chunks of {settings.ingest_chunk_rows()} rows; baseline RSS "
+        f"{current_rss_mb():.0f} MB\n"
+    )
 
     def ingest(party: str) -> dict:
         instance.add_dynamic_partitions("parties", [party])
@@ -104,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         return counts
 
     totals = {"rows_read": 0, "rows_validated": 0, "rows_quarantined": 0}
-    table_mb = 0.0
+    party_mb = 0.0
     started = time.perf_counter()
     if args.parties:
         sys.stdout.write(
@@ -120,9 +151,7 @@ def run(args: argparse.Namespace) -> int:
         for key, value in ingest(party).items():
             totals[key] += value
         if k == 0:
-            table = resources["party_store"].read_validated(party)
-            table_mb = table.memory_usage(deep=True).sum() / 2**20
-            del table
+            party_mb = table_mb(resources["party_store"].table_path(party, "validated"))
         done = k + 1
         if done in REPORT_AFTER or done == args.parties:
             wall = time.perf_counter() - started
@@ -136,26 +165,28 @@ def run(args: argparse.Namespace) -> int:
         wall = time.perf_counter() - started
         sys.stdout.write(
             f"\n{args.parties} parties x {args.rows} rows: {wall:.1f} s "
-            f"({wall / args.parties:.2f} s per party); one party's validated table holds "
-            f"{table_mb:.1f} MB in memory; peak RSS {peak_rss_mb():.0f} MB\n"
+            f"({wall / args.parties:.2f} s per party); one party's validated table would hold "
+            f"{party_mb:.1f} MB in memory; peak RSS {peak_rss_mb():.0f} MB\n"
         )
 
     if args.big_file_mb:
         path = landing / "big" / "big.csv"
-        n = write_big_file(source, path, args.big_file_mb, args.seed)
+        n, n_bad = write_big_file(source, path, args.big_file_mb, args.seed, args.bad_share)
         size = path.stat().st_size / 1e6
         before = peak_rss_mb()
         started = time.perf_counter()
         counts = ingest("big")
         wall = time.perf_counter() - started
-        table = resources["party_store"].read_validated("big")
-        big_mb = table.memory_usage(deep=True).sum() / 2**20
-        del table
+        if (counts["rows_read"], counts["rows_quarantined"]) != (n, n_bad):
+            raise RuntimeError(f"big file: wrote {n} rows ({n_bad} invalid), ingest says {counts}")
+        after = peak_rss_mb()
+        big_mb = table_mb(resources["party_store"].table_path("big", "validated"))
         sys.stdout.write(
-            f"\none {size:.0f} MB CSV ({n} rows): {wall:.1f} s, rows read {counts['rows_read']} = "
+            f"\none {size:.0f} MB CSV ({n} rows, {n_bad} invalid): {wall:.1f} s, rows read "
+            f"{counts['rows_read']} = "
             f"validated {counts['rows_validated']} + quarantined {counts['rows_quarantined']}; "
-            f"validated table {big_mb:.0f} MB in memory; peak RSS {before:.0f} -> "
-            f"{peak_rss_mb():.0f} MB\n"
+            f"the validated table would hold {big_mb:.0f} MB in memory; peak RSS {before:.0f} -> "
+            f"{after:.0f} MB; current RSS {current_rss_mb():.0f} MB\n"
         )
     instance.dispose()
     if not args.keep:
@@ -171,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="share of rows made invalid (age -1), to exercise quarantine")
     p.add_argument("--big-file-mb", type=float, default=0.0,
                    help="also ingest one party with a single CSV file of about this size")
+    p.add_argument("--chunk-rows", type=int, default=0,
+                   help="rows per ingest chunk (sets DAGAN_INGEST_CHUNK_ROWS)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tmp", default=None, help="where the temporary work folder goes")
     p.add_argument("--keep", action="store_true", help="keep the temporary work folder")

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import dagster as dg
 import numpy as np
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
-CHUNK_ROWS = 50_000
+#: Rows per chunk; None means ``settings.ingest_chunk_rows()`` (``DAGAN_INGEST_CHUNK_ROWS``).
+CHUNK_ROWS: int | None = None
 _LIKELY_DELIMITERS = (";", "\t", "|")
 #: ``DataFrame.attrs`` key of a party table read from the landing area: ``[[file, rows], ...]`` in
 #: row order. It is stored with the raw table (Parquet keeps ``attrs``) so that a quarantined row
@@ -40,6 +41,10 @@ class FileRows(NamedTuple):
 
     file: str
     rows: int
+
+
+def _chunk_rows() -> int:
+    return CHUNK_ROWS or settings.ingest_chunk_rows()
 
 
 def _fail(message: str, party: str, path: Path, column: str | None = None) -> InvalidDataError:
@@ -97,11 +102,11 @@ def _first_bad_utf8(path: Path) -> str:
 
 
 def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
-    """A CSV file in chunks of ``CHUNK_ROWS`` rows, every cell as text."""
+    """A CSV file in chunks of ``_chunk_rows()`` rows, every cell as text."""
     header = _read_csv_header(party, path)
     try:
         reader = pd.read_csv(
-            path, dtype=str, encoding="utf-8-sig", chunksize=CHUNK_ROWS, skip_blank_lines=True
+            path, dtype=str, encoding="utf-8-sig", chunksize=_chunk_rows(), skip_blank_lines=True
         )
         with reader:
             for chunk in reader:
@@ -129,14 +134,14 @@ def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
 
 
 def _parquet_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
-    """A Parquet file in record batches of ``CHUNK_ROWS`` rows."""
+    """A Parquet file in record batches of ``_chunk_rows()`` rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)
         _check_header(party, path, list(parquet.schema_arrow.names))
-        for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+        for batch in parquet.iter_batches(batch_size=_chunk_rows()):
             yield batch.to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise _fail(f"cannot be read as Parquet: {exc}", party, path) from exc
@@ -285,85 +290,153 @@ class LandingArea(dg.ConfigurableResource):
         ``table.attrs[SOURCE_FILES]``). Every file must have the same set of columns and at least
         one data row.
 
-        Files are streamed twice in chunks of ``CHUNK_ROWS`` rows: the first pass checks every
-        file and learns each column's type (a column is numeric only if every value in every file
-        is a number); the second fills preallocated columns chunk by chunk. Memory therefore
-        holds the party's table plus one chunk, never the file's text as a whole.
+        The files are read as :meth:`stream_party` reads them, and the typed chunks fill
+        preallocated columns: memory holds the party's table plus one chunk, never the file's
+        text as a whole. The ingest assets use :meth:`stream_party` directly and never hold the
+        table.
         """
+        return self._read(party, self._party_files(party))
+
+    def stream_party(self, party: str) -> PartyStream:
+        """All of a party's files as a stream of typed chunks (see :class:`PartyStream`).
+
+        The files are checked and scanned once when this returns (columns, row counts, each
+        column's type); :meth:`PartyStream.chunks` then reads them a second time.
+        """
+        return _scan(party, self._party_files(party))
+
+    def _party_files(self, party: str) -> list[Path]:
         paths = self.files(party)
         if not paths:
             raise InvalidDataError(
                 f"no CSV or Parquet files in {self.party_dir(party)}", party=party
             )
-        return self._read(party, paths)
+        return paths
 
     def _read(self, party: str, paths: list[Path]) -> tuple[pd.DataFrame, list[FileRows]]:
-        columns: list[str] = []
-        scans: dict[str, _ColumnScan] = {}
-        counts: list[FileRows] = []
-        for path in paths:  # pass 1: check every file, count rows, learn column types
-            names = _file_columns(party, path)
-            if not columns:
-                columns = names
-                scans = {name: _ColumnScan() for name in columns}
-            elif set(names) != set(columns):
-                missing = sorted(set(columns) - set(names))
-                extra = sorted(set(names) - set(columns))
-                raise _fail(
-                    f"its columns differ from {paths[0].name!r}: missing {missing}, extra {extra}",
-                    party,
-                    path,
-                    column=(missing or extra)[0],
-                )
-            rows = 0
-            for chunk in _chunks(party, path):
-                rows += len(chunk)
-                for name in columns:
-                    scans[name].update(chunk[name])
-            if rows == 0:
-                raise _fail("has a header but no data rows", party, path)
-            counts.append(FileRows(path.name, rows))
-
-        total = sum(c.rows for c in counts)
-        dtypes = {name: scans[name].dtype() for name in columns}
+        stream = _scan(party, paths)
         filled = {
-            name: np.empty(total, dtype=dtype if dtype is not None else object)
-            for name, dtype in dtypes.items()
+            name: np.empty(stream.rows, dtype=dtype if dtype is not None else object)
+            for name, dtype in stream.numeric.items()
         }
         start = 0
-        for path, expected in zip(paths, counts, strict=True):  # pass 2: fill the columns
+        for chunk in stream.arrays():
+            stop = start + len(chunk[stream.columns[0]])
+            for name in stream.columns:
+                filled[name][start:stop] = chunk[name]
+            start = stop
+        table = pd.DataFrame(
+            {name: stream.finish(name, filled[name]) for name in stream.columns}, copy=False
+        )
+        table.attrs[SOURCE_FILES] = stream.source_files()
+        return table, stream.files
+
+
+@dataclass
+class PartyStream:
+    """A party's landing files, checked and scanned, ready to be read again chunk by chunk.
+
+    Attributes:
+        party: the party.
+        paths: its files, in the order their rows come.
+        columns: the columns, in the first file's order.
+        files: how many data rows each file holds.
+        numeric: each column's numeric dtype, or None for a column kept as it is (text, or a
+            typed Parquet column that is neither number nor text).
+    """
+
+    party: str
+    paths: list[Path]
+    columns: list[str]
+    files: list[FileRows]
+    numeric: dict[str, np.dtype | None]
+    scans: dict[str, _ColumnScan] = field(repr=False)
+
+    @property
+    def rows(self) -> int:
+        return sum(c.rows for c in self.files)
+
+    def source_files(self) -> list[list[Any]]:
+        """``[[file, rows], ...]``, the value of ``attrs[SOURCE_FILES]`` of the party's table."""
+        return [[c.file, c.rows] for c in self.files]
+
+    def is_text(self, name: str) -> bool:
+        """Whether a column is kept as text (its values as written)."""
+        scan = self.scans[name]
+        return self.numeric[name] is None and not scan.other
+
+    def finish(self, name: str, values: np.ndarray) -> pd.Series:
+        # an explicit dtype: pandas would otherwise scan object columns for dates, with temporary
+        # arrays several times the column's size
+        series = pd.Series(values, dtype=values.dtype, copy=False)
+        return series.infer_objects() if self.scans[name].other else series
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The party's rows, file after file, in chunks of at most ``_chunk_rows()`` rows.
+
+        Every chunk has the same columns with the same dtypes (numbers as ``numeric`` says, text
+        as written); its index starts at 0. A file whose row count changed since the scan raises
+        ``InvalidDataError``.
+        """
+        for arrays in self.arrays():
+            yield pd.DataFrame(
+                {name: self.finish(name, values) for name, values in arrays.items()}, copy=False
+            )
+
+    def arrays(self) -> Iterator[dict[str, np.ndarray]]:
+        """Like :meth:`chunks`, each chunk as one array per column (no frame is built)."""
+        for path, expected in zip(self.paths, self.files, strict=True):
             rows = 0
-            for chunk in _chunks(party, path):
-                stop = start + len(chunk)
-                if stop > total:
+            for chunk in _chunks(self.party, path):
+                rows += len(chunk)
+                if rows > expected.rows:
                     break
-                for name in columns:
-                    column, dtype = chunk[name], dtypes[name]
+                columns = {}
+                for name in self.columns:
+                    column, dtype, scan = chunk[name], self.numeric[name], self.scans[name]
                     if dtype is not None:
                         values = pd.to_numeric(column).to_numpy(dtype=dtype)
-                    elif scans[name].other or not scans[name].has_values:
+                    elif scan.other or not scan.has_values:
                         values = column.to_numpy(dtype=object)
                     else:
                         values = column.map(_as_text).to_numpy(dtype=object)
-                    filled[name][start:stop] = values
-                rows += len(chunk)
-                start = stop
+                    columns[name] = values
+                yield columns
             if rows != expected.rows:
                 raise _fail(
                     f"changed while it was being read ({expected.rows} rows, then {rows}); "
                     "read it again once it is complete",
-                    party,
+                    self.party,
                     path,
                 )
-        table = pd.DataFrame(
-            {name: _finish(filled[name], scans[name]) for name in columns}, copy=False
-        )
-        table.attrs[SOURCE_FILES] = [[c.file, c.rows] for c in counts]
-        return table, counts
 
 
-def _finish(values: np.ndarray, scan: _ColumnScan) -> pd.Series:
-    # an explicit dtype: pandas would otherwise scan object columns for dates, with temporary
-    # arrays several times the column's size
-    series = pd.Series(values, dtype=values.dtype, copy=False)
-    return series.infer_objects() if scan.other else series
+def _scan(party: str, paths: list[Path]) -> PartyStream:
+    """Pass 1: check every file, count its rows and learn each column's type."""
+    columns: list[str] = []
+    scans: dict[str, _ColumnScan] = {}
+    counts: list[FileRows] = []
+    for path in paths:
+        names = _file_columns(party, path)
+        if not columns:
+            columns = names
+            scans = {name: _ColumnScan() for name in columns}
+        elif set(names) != set(columns):
+            missing = sorted(set(columns) - set(names))
+            extra = sorted(set(names) - set(columns))
+            raise _fail(
+                f"its columns differ from {paths[0].name!r}: missing {missing}, extra {extra}",
+                party,
+                path,
+                column=(missing or extra)[0],
+            )
+        rows = 0
+        for chunk in _chunks(party, path):
+            rows += len(chunk)
+            for name in columns:
+                scans[name].update(chunk[name])
+        if rows == 0:
+            raise _fail("has a header but no data rows", party, path)
+        counts.append(FileRows(path.name, rows))
+    numeric = {name: scans[name].dtype() for name in columns}
+    return PartyStream(party, list(paths), columns, counts, numeric, scans)

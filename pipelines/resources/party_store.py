@@ -3,6 +3,10 @@
 Layout: ``<root>/<party>/raw.parquet``, ``validated.parquet`` and ``quarantine.parquet``. Files are
 written to a temporary name in the same folder and moved into place with ``os.replace``, so a reader
 never sees half a file and a failed write leaves the previous version intact.
+
+Ingest streams: :meth:`PartyStore.writer` appends chunks to a table (one Parquet row group per
+chunk) and :meth:`PartyStore.open` reads one back chunk by chunk, so neither holds a whole table.
+``read_*`` still return the whole table, for the consumers that need it (training).
 """
 
 from __future__ import annotations
@@ -11,14 +15,18 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
 from dagan_core.errors import InvalidDataError
 from pipelines import settings
+from pipelines.tables import ChunkedTable, TableWriter
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +115,26 @@ class PartyStore(dg.ConfigurableResource):
 
     def read_quarantine(self, party: str) -> pd.DataFrame:
         return self._read(party, QUARANTINE)
+
+    def open(self, party: str, table: str, chunk_rows: int | None = None) -> ChunkedTable:
+        """One of the party's tables, to be read chunk by chunk (its row count is known)."""
+        path = self.table_path(party, table)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"party {party!r} has no {table} table at {path}; materialize it first"
+            )
+        return ChunkedTable.from_parquet(path, chunk_rows)
+
+    def writer(
+        self,
+        party: str,
+        table: str,
+        types: Mapping[str, pa.DataType] | None = None,
+        attrs: Mapping[str, Any] | None = None,
+        empty: pd.DataFrame | None = None,
+    ) -> TableWriter:
+        """A writer that replaces one of the party's tables on ``commit`` (see TableWriter)."""
+        return TableWriter(self.table_path(party, table), types=types, attrs=attrs, empty=empty)
 
     def has_table(self, party: str, table: str) -> bool:
         return self.table_path(party, table).is_file()

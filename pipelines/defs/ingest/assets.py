@@ -1,12 +1,19 @@
-"""Ingest assets: each party's landing files become its raw table, then its validated table."""
+"""Ingest assets: each party's landing files become its raw table, then its validated table.
+
+Both stream: the landing files are read, and the stored tables written and read, in chunks of
+``DAGAN_INGEST_CHUNK_ROWS`` rows, so a run holds one chunk whatever the size of the files.
+"""
 
 
 import dagster as dg
+import pyarrow as pa
 
 from pipelines.contract_meta import shared_table_schema
 from pipelines.defs.ingest.helpers import raw_table_metadata, split_party_table
 from pipelines.partitions import party_partitions
 from pipelines.resources import LandingArea, PartyStore
+from pipelines.resources.landing import SOURCE_FILES
+from pipelines.resources.party_store import RAW
 
 
 @dg.asset(
@@ -18,18 +25,25 @@ from pipelines.resources import LandingArea, PartyStore
     metadata={"dagster/column_schema": shared_table_schema()},
     description=(
         "One party's landing files (CSV/Parquet) read as one table, unchanged, into the party's "
-        "private store. The landing files are only read."
+        "private store, chunk by chunk. The landing files are only read."
     ),
 )
 def raw_party_table(
     context: dg.AssetExecutionContext, landing: LandingArea, party_store: PartyStore
 ) -> dg.MaterializeResult:
     party = context.partition_key
-    table, files = landing.read_party(party)
-    stored = party_store.write_raw(party, table)
-    context.log.info(f"party {party}: read {len(table)} rows from {len(files)} file(s)")
+    stream = landing.stream_party(party)
+    text = {name: pa.string() for name in stream.columns if stream.is_text(name)}
+    attrs = {SOURCE_FILES: stream.source_files()}
+    with party_store.writer(party, RAW, types=text, attrs=attrs) as writer:
+        for chunk in stream.chunks():
+            writer.write(chunk)
+        dtypes, stored = writer.dtypes, writer.commit()
+    context.log.info(f"party {party}: read {writer.rows} rows from {len(stream.files)} file(s)")
     return dg.MaterializeResult(
-        metadata=raw_table_metadata(party, table, files, landing.party_dir(party), stored)
+        metadata=raw_table_metadata(
+            party, writer.rows, dtypes, stream.files, landing.party_dir(party), stored
+        )
     )
 
 
@@ -52,12 +66,10 @@ def validated_party_table(
     context: dg.AssetExecutionContext, party_store: PartyStore
 ) -> dg.MaterializeResult:
     party = context.partition_key
-    split = split_party_table(party, party_store.read_raw(party))
-    party_store.write_validated(party, split.validated)
-    party_store.write_quarantine(party, split.quarantine)
-    if len(split.quarantine):
+    split = split_party_table(party, party_store.open(party, RAW), party_store)
+    if split.rows_quarantined:
         context.log.warning(
-            f"party {party}: quarantined {len(split.quarantine)} of {split.rows_read} rows: "
+            f"party {party}: quarantined {split.rows_quarantined} of {split.rows_read} rows: "
             f"{split.problems()}"
         )
     return dg.MaterializeResult(metadata=split.metadata())

@@ -8,6 +8,7 @@ from pipelines.defs.ingest.assets import raw_party_table
 from pipelines.defs.ingest.helpers import CHECK_NAME, contract_check_result
 from pipelines.partitions import party_partitions
 from pipelines.resources import PartyStore
+from pipelines.resources.party_store import RAW
 
 # The check is partitioned like its asset so that each party has its own verdict in the UI.
 # Dagster marks partitioned checks as preview; the warning is expected here, not news.
@@ -30,6 +31,6 @@ with warnings.catch_warnings():
         context: dg.AssetCheckExecutionContext, party_store: PartyStore
     ) -> dg.AssetCheckResult:
         party = context.partition_key
-        result = contract_check_result(party, party_store.read_raw(party))
+        result = contract_check_result(party, party_store.open(party, RAW))
         context.log.info(result.description or "")
         return result

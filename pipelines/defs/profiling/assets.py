@@ -14,6 +14,7 @@ from pipelines.defs.profiling.helpers import (
 )
 from pipelines.partitions import party_partitions
 from pipelines.resources import PartyStore
+from pipelines.resources.party_store import VALIDATED
 
 
 @dg.asset(
@@ -26,14 +27,15 @@ from pipelines.resources import PartyStore
     metadata={"dagster/column_schema": PROFILE_SCHEMA},
     description=(
         "Intra-party imbalance of one party's validated table: size, label mix, imbalance "
-        "ratio, category shares and null rates. Holds counts and shares only, never rows."
+        "ratio, category shares and null rates. Holds counts and shares only, never rows; the "
+        "table is read chunk by chunk."
     ),
 )
 def party_profile(
     context: dg.AssetExecutionContext, party_store: PartyStore
 ) -> dg.Output[dict[str, Any]]:
     party = context.partition_key
-    profile = build_party_profile(party, party_store.read_validated(party))
+    profile = build_party_profile(party, party_store.open(party, VALIDATED).chunks())
     context.log.info(
         f"party {party}: {profile.n_rows} rows, imbalance ratio {profile.imbalance_ratio:.2f}"
     )

@@ -7,14 +7,20 @@ module knows nothing about any particular dataset.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 from dagan_core.errors import InvalidDataError
-from dagan_core.profiling import CrossPartyProfile, PartyProfile, profile_parties, profile_party
+from dagan_core.profiling import (
+    CrossPartyProfile,
+    PartyProfile,
+    profile_parties,
+    profile_party,
+    profile_party_chunks,
+)
 from pipelines import gx_runner
 from pipelines.metadata import json_value, md_table
 
@@ -40,15 +46,19 @@ PROFILE_SCHEMA = dg.TableSchema(
 
 
 def build_party_profile(
-    party: str, validated: pd.DataFrame, suite_path: str | os.PathLike[str] | None = None
+    party: str,
+    validated: pd.DataFrame | Iterable[pd.DataFrame],
+    suite_path: str | os.PathLike[str] | None = None,
 ) -> PartyProfile:
-    """Profile one party's validated table with the contract's label and discrete columns."""
+    """Profile one party's validated table (a frame, or its chunks) with the contract's label and
+    discrete columns. Given chunks, memory holds one chunk and the counts."""
     spec = gx_runner.contract_spec(suite_path)
     if not spec.label:
         raise ValueError(f"contract {spec.path}: meta.label must name the label column")
-    return profile_party(
-        validated, spec.label, discrete_columns=list(spec.discrete_columns) or None, party=party
-    )
+    discrete = list(spec.discrete_columns) or None
+    if isinstance(validated, pd.DataFrame):
+        return profile_party(validated, spec.label, discrete_columns=discrete, party=party)
+    return profile_party_chunks(validated, spec.label, discrete_columns=discrete, party=party)
 
 
 def party_profile_metadata(profile: PartyProfile) -> dict[str, Any]:

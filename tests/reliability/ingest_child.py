@@ -1,0 +1,81 @@
+"""Ingest, validate and profile one party in a process of its own, to measure its memory.
+
+    python -m tests.reliability.ingest_child <work folder> <party>
+
+``<work folder>/landing/<party>/`` holds the party's files; the party store, the IO manager's
+folder and nothing else are written under ``<work folder>``. The last line printed is a JSON
+object: the row counts of ``validated_party_table``, whether the run and the check passed, the
+profile's row count, the wall time and the process's peak RSS in MiB (:func:`peak_rss_mb`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started, in MiB.
+
+    ``VmHWM`` of ``/proc/self/status`` belongs to the process's own memory map. ``ru_maxrss``
+    does not serve here: Linux carries the high-water mark over ``execve`` from the forked copy
+    of the parent, so a child of a large test process would report at least the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str]) -> int:
+    import dagster as dg
+
+    from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+    from pipelines.defs.profiling import party_profile
+    from pipelines.resources import LandingArea, PartyStore
+
+    work, party = Path(argv[0]), argv[1]
+    resources = {
+        "landing": LandingArea(root=str(work / "landing")),
+        "party_store": PartyStore(root=str(work / "parties")),
+        "io_manager": dg.FilesystemIOManager(base_dir=str(work / "io")),
+    }
+    started = time.perf_counter()
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("parties", [party])
+        result = dg.materialize(
+            [raw_party_table, party_table_contract, validated_party_table, party_profile],
+            partition_key=party,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
+        wall = time.perf_counter() - started
+        out: dict[str, object] = {"success": result.success, "wall_s": round(wall, 2)}
+        checks = result.get_asset_check_evaluations()
+        out["check_passed"] = bool(checks and checks[0].passed)
+        events = result.asset_materializations_for_node("validated_party_table")
+        if events:
+            meta = events[0].metadata
+            for key in ("rows_read", "rows_validated", "rows_quarantined"):
+                out[key] = meta[key].value
+        if result.success:
+            out["profile_rows"] = result.output_for_node("party_profile")["n_rows"]
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
