@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -181,3 +182,20 @@ def test_ctgan_is_skipped_with_a_note_when_not_installed(monkeypatch):
     opts = scaling.build_parser().parse_args([])
     record = scaling.time_point("ctgan", {"p": pd.DataFrame({"y": ["a"]})}, "y", [], opts)
     assert record == {"strategy": "ctgan", "skipped": "the ctgan package is not installed"}
+
+
+def test_epoch_timing_reports_every_variant(tmp_path):
+    from dagan_core import epoch_timing
+
+    variants = ["dagan-batched", "dagan-sequential"]
+    if importlib.util.find_spec("ctgan") is not None:
+        variants.append("ctgan")
+    args = ["--variants", *variants, "--epochs", "1", "--threads", "1", "--sample-rows", "2000",
+            "--max-rows", "1500", "--out", str(tmp_path), "--name", "t"]
+    assert epoch_timing.main(args, prog="epoch_timing") == 0
+    payload = json.loads((tmp_path / "t.json").read_text())
+    assert [r["variant"] for r in payload["results"]] == variants
+    for r in payload["results"]:
+        assert len(r["epoch_seconds"]) == 1 and r["mean_epoch_seconds"] > 0
+        assert r["sample_rows_per_second"] > 0
+    assert "| dagan-sequential |" in (tmp_path / "t.md").read_text()
