@@ -156,3 +156,20 @@ def test_run_one_records_an_error_instead_of_raising(monkeypatch):
     monkeypatch.setattr(benchmark, "_run_one", boom)
     out = benchmark.run_one(("dagan", 3, {}))
     assert out == {"variant": "dagan", "seed": 3, "error": "ValueError: bad scenario"}
+
+
+def test_curve_point_of_a_model_that_cannot_sample_yet_is_a_gap():
+    import math
+    from types import SimpleNamespace
+
+    from dagan_core.benchmark_measure import UtilityCurve
+    from dagan_core.errors import ConditionError
+
+    class Young:
+        def sample(self, n, seed):
+            raise ConditionError("party 'p' did not produce the asked label classes")
+
+    curve = UtilityCurve(Young(), every=1, epochs=2, n_rows=10, test=None, label="y",
+                         discrete_columns=[], seed=0)
+    curve(SimpleNamespace(epoch=0))
+    assert curve.points[0][0] == 1 and math.isnan(curve.points[0][1])
