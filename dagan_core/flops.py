@@ -1,5 +1,6 @@
-"""Floating-point operations of one DAGAN training epoch, and how close the epoch runs to what
-this machine's matrix multiplications can do.
+"""FLOPs of one DAGAN training epoch against what this machine's matmuls of those shapes do.
+
+How close the epoch runs to what this machine's matrix multiplications can do.
 
 On the Adult scenario (K=5, size ratio 20, Dirichlet beta 0.1, seed 0 by default; all 32,561
 training rows dealt):
