@@ -82,9 +82,9 @@ class TrainConfig:
         batched_critics: "on" runs the critics of parties simulated in one process as one
             stacked bank (one batched pass per round instead of one per party; the same
             arithmetic, other random draws); "off" runs them one party after the other; "auto"
-            (default) is "on" on CUDA and "off" on CPU, where the bank measured slower (its
-            larger weight and gradient tensors fall out of cache; per-party launch overhead is
-            small next to the 10-row-pack first layer).
+            (default) is "on" on CUDA (an H100 epoch on Adult, K=5: 3.64 -> 1.89 s) and "off"
+            on CPU, where the bank measured slower (3.71 -> 4.20 s on 2 cores: its stacked
+            gradient and Adam tensors fall out of cache).
     """
 
     epochs: int = 100
