@@ -23,6 +23,13 @@ def peak_rss_mb() -> float:
 
     The benchmark runs every job in a fresh worker process, so this is the job's own peak.
     """
+    try:  # Linux: VmHWM, in KiB
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes on macOS, KiB
 

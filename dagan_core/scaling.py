@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import sys
 import time
 from pathlib import Path
@@ -48,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from dagan_core.benchmark import DATASETS, REPO, held_out_split
+from dagan_core.benchmark_measure import peak_rss_mb
 from dagan_core.config import STRATEGIES
 from dagan_core.errors import ConfigError
 from dagan_core.run_info import run_info
@@ -77,19 +77,6 @@ def _reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident memory in MB: VmHWM (since the last reset) or the process's ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def steps_per_epoch(strategy: str, sizes: list[int], batch_size: int) -> int:
@@ -209,7 +196,7 @@ def time_point(strategy: str, parties: dict[str, pd.DataFrame], label: str, disc
         "seconds_per_step": mean / steps, "epoch_wall_seconds": timed_walls,
         "wall_seconds_per_epoch": float(np.mean(timed_walls)) if timed_walls else None,
         "fit_wall_seconds": fit_wall,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "peak_rss_scope": "fit" if reset else "process lifetime",
     }
     if device.type == "cuda":
