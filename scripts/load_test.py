@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -42,17 +41,7 @@ ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"
 REPORT_AFTER = (1, 10, 25, 50, 100, 200)
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (``VmHWM``; Linux reports KiB)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from pipelines.memory import current_rss_mb, peak_rss_mb  # noqa: E402
 
 
 def table_mb(path: Path) -> float:
@@ -62,11 +51,6 @@ def table_mb(path: Path) -> float:
     parquet = pq.ParquetFile(path)
     first = parquet.read_row_group(0).to_pandas()
     return first.memory_usage(deep=True).sum() / len(first) * parquet.metadata.num_rows / 2**20
-
-
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def party_rows(source: pd.DataFrame, n: int, seed: int, bad_share: float) -> pd.DataFrame:

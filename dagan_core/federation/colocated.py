@@ -61,13 +61,10 @@ class ColocatedCritics:
         """Answer one message per party (all of one type, every party of the bank once)."""
         if sorted(names) != sorted(self.names) or len({type(x) for x in messages}) != 1:
             raise ValueError("a batched round needs one message of one type per member")
-        order = [self.names.index(n) for n in names]
-        by_member = [messages[order.index(k)] for k in range(len(self.names))]
-        if isinstance(messages[0], m.CriticStep):
-            replies = self._critic_step([x.fake_rows for x in by_member])
-        else:
-            replies = self._feedback([x.fake_rows for x in by_member])
-        return [replies[k] for k in order]
+        fakes = dict(zip(names, (x.fake_rows for x in messages)))
+        batched = self._critic_step if isinstance(messages[0], m.CriticStep) else self._feedback
+        replies = dict(zip(self.names, batched([fakes[n] for n in self.names])))
+        return [replies[n] for n in names]
 
     # ---- batched passes ---------------------------------------------------------------------
     def _pad(self, blocks: list[torch.Tensor], rows: int) -> torch.Tensor:

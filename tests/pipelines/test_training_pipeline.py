@@ -188,6 +188,15 @@ def test_whole_graph_two_versions_and_an_open_reader(setup: dict) -> None:
     assert store.versions() == ["v1", "v2"]
 
 
+def _two_small_parties(tmp_path: Path) -> tuple[PartyStore, ModelStore]:
+    """A party store with the first 80 / 40 demo rows of party_0 / party_1, an empty model store."""
+    store = PartyStore(root=str(tmp_path / "parties"))
+    for party, n in (("party_0", 80), ("party_1", 40)):
+        source = next((DEMO / "landing" / party).glob("*.csv"))
+        store.write_validated(party, pd.read_csv(source, nrows=n))
+    return store, ModelStore(root=str(tmp_path / "models"))
+
+
 def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     import torch
 
@@ -195,11 +204,7 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     from pipelines.defs.training.config import TrainingConfig
 
     torch.set_num_threads(1)
-    store = PartyStore(root=str(tmp_path / "parties"))
-    for party, n in (("party_0", 80), ("party_1", 40)):
-        source = next((DEMO / "landing" / party).glob("*.csv"))
-        store.write_validated(party, pd.read_csv(source, nrows=n))
-    models = ModelStore(root=str(tmp_path / "models"))
+    store, models = _two_small_parties(tmp_path)
     warehouse = Warehouse(path=str(tmp_path / "wh.duckdb"))
 
     trained = dagan_model(
@@ -229,11 +234,7 @@ def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:
     from pipelines.defs.training.config import TrainingConfig
 
     torch.set_num_threads(1)
-    store = PartyStore(root=str(tmp_path / "parties"))
-    for party, n in (("party_0", 80), ("party_1", 40)):
-        source = next((DEMO / "landing" / party).glob("*.csv"))
-        store.write_validated(party, pd.read_csv(source, nrows=n))
-    models = ModelStore(root=str(tmp_path / "models"))
+    store, models = _two_small_parties(tmp_path)
     trained = dagan_model(
         context=dg.build_asset_context(partition_key="dp"),
         config=TrainingConfig(**{**TINY, "epochs": 2}, dp_noise_multiplier=1.0),

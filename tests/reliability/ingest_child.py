@@ -5,14 +5,14 @@
 ``<work folder>/landing/<party>/`` holds the party's files; the party store, the IO manager's
 folder and nothing else are written under ``<work folder>``. The last line printed is a JSON
 object: the row counts of ``validated_party_table``, whether the run and the check passed, the
-profile's row count, the wall time and the process's peak RSS in MiB (:func:`peak_rss_mb`).
+profile's row count, the wall time and the process's peak RSS in MiB
+(:func:`pipelines.memory.peak_rss_mb`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -20,28 +20,12 @@ from pathlib import Path
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory since it started, in MiB.
-
-    ``VmHWM`` of ``/proc/self/status`` belongs to the process's own memory map. ``ru_maxrss``
-    does not serve here: Linux carries the high-water mark over ``execve`` from the forked copy
-    of the parent, so a child of a large test process would report at least the parent's size.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(argv: list[str]) -> int:
     import dagster as dg
 
     from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
     from pipelines.defs.profiling import party_profile
+    from pipelines.memory import peak_rss_mb
     from pipelines.resources import LandingArea, PartyStore
 
     work, party = Path(argv[0]), argv[1]
