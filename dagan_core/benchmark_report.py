@@ -26,7 +26,7 @@ COLUMNS = [
     ("seconds_per_epoch", "s/epoch", 3, 1), ("fit_seconds", "fit s", 1, 1),
     ("total_seconds", "total s", 1, 1), ("sample_rows_per_s", "sample rows/s", 0, 1),
     ("peak_rss_mb", "peak MB", 0, 1), ("peak_gpu_mb", "peak GPU MB", 0, 1),
-    ("bytes_per_epoch", "MB/epoch", 3, 1e6),
+    ("bytes_per_epoch", "MB/epoch", 3, 1e6), ("unmet_label_rows", "label misses", 0, 1),
 ]
 # shown only when some result has them
 OPTIONAL_COLUMNS = {"peak_gpu_mb"}
@@ -52,6 +52,8 @@ def markdown(results: list[dict], header: str, notes: list[str] | None = None) -
     Failed jobs (with an ``error``) are left out of the means and listed below the table."""
     failed = [r for r in results if r.get("error")]
     df = pd.DataFrame([r for r in results if not r.get("error")])
+    if "unmet_label_rows" in df:  # results from strict sampling, which had none by construction
+        df["unmet_label_rows"] = df["unmet_label_rows"].fillna(0)
     failures = "; ".join(f"{r['variant']} seed {r['seed']}: {r['error']}" for r in failed)
     notes = [*(notes or []), *([f"Failed, not in the means: {failures}."] if failed else [])]
     columns = [c for c in COLUMNS
@@ -87,6 +89,11 @@ def notes_text(results: list[dict], meta: dict[str, Any]) -> list[str]:
         "job (loading, fit, sampling, scoring); peak MB: peak resident memory of the job's own "
         "worker process up to the end of sampling (interpreter and torch included).",
     ]
+    if any(r.get("unmet_label_rows") for r in results):
+        notes.append(
+            "label misses: release rows whose label is not the one asked for (each party's rows "
+            "are asked with its real label frequencies and regenerated up to 50 times; a model "
+            "that still ignores the asked label is scored on the rows it made).")
     if meta.get("curve_every"):
         notes.append(
             f"Utility curve: every {meta['curve_every']} epochs and at the last one, macro-F1 of "

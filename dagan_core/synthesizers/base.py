@@ -218,6 +218,7 @@ class Synthesizer:
     def sample(
         self, n: int, *, party: str | None = None,
         conditions: Mapping[str, object] | None = None, seed: int | None = None,
+        strict: bool = True,
     ) -> pd.DataFrame:
         """Generate ``n`` rows with the training columns plus ``party``.
 
@@ -227,10 +228,15 @@ class Synthesizer:
                 sizes (or, with conditions, to how many rows of the asked value they hold).
             conditions: discrete column -> value that every row must have.
             seed: same seed -> same rows; None derives a fresh seed from the training seed.
+            strict: True raises when the model does not make the asked labels or values within
+                the allowed regeneration rounds; False keeps what it made and counts the misses
+                in ``attrs["unmet_rows"]`` (release rows with another label, or rows missing
+                from a conditional call).
 
         Raises:
-            ConditionError: unknown column or value, a continuous column, or a (party, value)
-                combination the party never had (the message lists the parties that have it).
+            ConditionError: unknown column or value, a continuous column, a (party, value)
+                combination the party never had (the message lists the parties that have it),
+                or, when strict, a model that does not obey its conditions.
         """
         if self.encoder is None:
             raise NotFittedError("fit the synthesizer (or load a checkpoint) before sampling")
@@ -239,7 +245,7 @@ class Synthesizer:
                        .generate_state(1)[0])
             self._sample_calls += 1
         start = time.perf_counter()
-        out = sample_rows(self, n, party=party, conditions=conditions, seed=seed)
+        out = sample_rows(self, n, party=party, conditions=conditions, seed=seed, strict=strict)
         logger.debug("sampled %d rows in %.2fs", n, time.perf_counter() - start)
         return out
 

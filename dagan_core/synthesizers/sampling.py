@@ -5,6 +5,11 @@ Rows of a party are generated with the label drawn from that party's true label 
 from generators seeded by the call's seed. Conditions are honoured exactly: the first condition
 steers the generator through the conditional vector and every condition is enforced by keeping
 only rows that satisfy it. A (party, value) cell with no real row is refused, never invented.
+
+With ``strict=False`` a model that does not obey its conditions within ``MAX_ROUNDS`` rounds is
+not an error: the release keeps the rows as generated (their labels may then differ from the
+asked mix) and a conditional call returns fewer rows. The number of such rows is reported in
+``DataFrame.attrs["unmet_rows"]`` so a comparison can count it against the model.
 """
 
 from __future__ import annotations
@@ -112,7 +117,9 @@ def _satisfied(layout, data: np.ndarray, wanted: list[tuple[int, np.ndarray | in
 
 
 def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
-                rng: np.random.Generator, tgen: torch.Generator) -> pd.DataFrame:
+                rng: np.random.Generator, tgen: torch.Generator,
+                strict: bool) -> tuple[pd.DataFrame, int]:
+    """The party's decoded rows and how many of them (or of the n asked) miss a condition."""
     enc = synth.encoder
     layout = enc.layout
     generator = synth.generator_for(party)
@@ -127,8 +134,11 @@ def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
         for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
             wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
             if len(wrong) == 0:
-                return enc.decode(data)
+                return enc.decode(data), 0
             data[wrong] = _generate(synth, code, generator, blocks[wrong], cats[wrong], tgen)
+        wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
+        if not strict:
+            return enc.decode(data), len(wrong)
         raise ConditionError(f"the model of party {party!r} did not produce the asked label "
                              f"classes after {MAX_ROUNDS} rounds; train it longer")
     _, _, block, cat = parsed[0]
@@ -142,13 +152,16 @@ def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
         kept.append(data)
         have += len(data)
         if have >= n:
-            return enc.decode(np.concatenate(kept)[:n])
+            return enc.decode(np.concatenate(kept)[:n]), 0
+    if not strict:
+        return enc.decode(np.concatenate(kept)), n - have
     raise ConditionError(f"the model of party {party!r} produced only {have} of {n} rows with "
                          f"{dict((c, k) for c, k, *_ in parsed)} after {MAX_ROUNDS} rounds")
 
 
 def sample_rows(synth: Synthesizer, n: int, *, party: str | None,
-                conditions: Mapping[str, object] | None, seed: int) -> pd.DataFrame:
+                conditions: Mapping[str, object] | None, seed: int,
+                strict: bool = True) -> pd.DataFrame:
     """See :meth:`Synthesizer.sample`."""
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ConditionError(f"n must be a non-negative integer, got {n!r}")
@@ -157,10 +170,15 @@ def sample_rows(synth: Synthesizer, n: int, *, party: str | None,
     tgen = torch.Generator(device=synth.device)
     tgen.manual_seed(int(seed) % (2**63))
     frames = []
+    unmet = 0
     for p, k in _allocate(synth, int(n), party, parsed, rng).items():
-        rows = _party_rows(synth, p, k, parsed, rng, tgen)
+        rows, missed = _party_rows(synth, p, k, parsed, rng, tgen, strict)
         rows.insert(len(rows.columns), "party", p)
         frames.append(rows)
+        unmet += missed
     if not frames:
-        return pd.DataFrame(columns=[*synth.encoder.schema.names, "party"])
-    return pd.concat(frames, ignore_index=True)
+        out = pd.DataFrame(columns=[*synth.encoder.schema.names, "party"])
+    else:
+        out = pd.concat(frames, ignore_index=True)
+    out.attrs["unmet_rows"] = unmet
+    return out

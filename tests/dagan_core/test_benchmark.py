@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dagan_core import benchmark
@@ -158,18 +159,27 @@ def test_run_one_records_an_error_instead_of_raising(monkeypatch):
     assert out == {"variant": "dagan", "seed": 3, "error": "ValueError: bad scenario"}
 
 
-def test_curve_point_of_a_model_that_cannot_sample_yet_is_a_gap():
-    import math
+def test_curve_scores_a_young_model_on_the_rows_it_makes(monkeypatch):
     from types import SimpleNamespace
 
+    import dagan_core.metrics
     from dagan_core.benchmark_measure import UtilityCurve
-    from dagan_core.errors import ConditionError
 
-    class Young:
-        def sample(self, n, seed):
-            raise ConditionError("party 'p' did not produce the asked label classes")
+    asked = []
 
+    class Young:  # cannot make the asked labels yet: only lenient sampling gives rows
+        def sample(self, n, seed, strict=True):
+            asked.append(strict)
+            if strict:
+                raise AssertionError("the curve must not need an obedient model")
+            return pd.DataFrame({"x": range(n), "y": ["a"] * n, "party": "p"})
+
+    def score(rows, test, label, discrete, models, seed):
+        assert list(rows.columns) == ["x", "y"]
+        return SimpleNamespace(mean={"macro_f1": 0.25})
+
+    monkeypatch.setattr(dagan_core.metrics, "ml_utility", score)
     curve = UtilityCurve(Young(), every=1, epochs=2, n_rows=10, test=None, label="y",
-                         discrete_columns=[], seed=0)
+                         discrete_columns=["y"], seed=0)
     curve(SimpleNamespace(epoch=0))
-    assert curve.points[0][0] == 1 and math.isnan(curve.points[0][1])
+    assert asked == [False] and curve.points == [[1, 0.25]]

@@ -190,3 +190,41 @@ def test_bytes_count_only_what_crosses_a_boundary(tiny_parties):
 
 
 TINY_ROUNDS = 5  # FederationConfig.fedsyn_rounds_per_epoch default
+
+
+@pytest.fixture
+def stubborn(fitted, monkeypatch):
+    """The DAGAN model, made to ignore its label condition: every row gets the first label."""
+    from dagan_core.synthesizers import sampling
+
+    s = fitted[0]["dagan"]
+    layout = s.encoder.layout
+    block = layout.cond_blocks[layout.label_block]
+    real = sampling._generate
+
+    def first_label_only(*args):
+        out = real(*args)
+        out[:, block.data_start:block.data_start + block.width] = 0.0
+        out[:, block.data_start] = 1.0
+        return out
+
+    monkeypatch.setattr(sampling, "_generate", first_label_only)
+    return s, s.encoder.vocab["y"]
+
+
+def test_a_model_that_ignores_its_label_fails_strict_sampling(stubborn):
+    s, _ = stubborn
+    with pytest.raises(ConditionError, match="did not produce the asked label classes"):
+        s.sample(200, seed=1)
+
+
+def test_lenient_sampling_keeps_the_rows_and_counts_the_misses(stubborn):
+    s, vocab = stubborn
+    out = s.sample(200, seed=1, strict=False)
+    assert len(out) == 200 and (out["y"] == vocab[0]).all()
+    # every row that was asked for the second label missed it
+    assert 0 < out.attrs["unmet_rows"] < 200
+    asked = s.sample(50, conditions={"y": vocab[1]}, seed=1, strict=False)
+    assert len(asked) == 0 and asked.attrs["unmet_rows"] == 50
+    kept = s.sample(50, conditions={"y": vocab[0]}, seed=1, strict=False)
+    assert len(kept) == 50 and kept.attrs["unmet_rows"] == 0
