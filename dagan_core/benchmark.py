@@ -14,7 +14,9 @@ Example::
     dagan bench --dataset adult --seeds 0 1 2 --epochs 30 --jobs 2      (the same)
     python scripts/benchmark.py --replot results/adult_K5_r20_b0.1_e30.json   (no training)
 
-Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install -e .[bench]``.
+Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install -e .[bench]``;
+``--ctgan-epochs N`` trains it N epochs instead of ``--epochs`` (the results are then named
+``ctgan-Nep``), e.g. to give it the wall time DAGAN takes for ``--epochs``.
 Each finished (variant, seed) writes one progress line to stderr.
 """
 
@@ -127,10 +129,12 @@ def _fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
     from dagan_core.synthesizers.base import resolve_device
 
     use_gpu = resolve_device(opts["device"]).type == "cuda"
+    n_epochs = opts.get("ctgan_epochs") or opts["epochs"]
     fit = fit_and_sample_ctgan(pooled.drop(columns="party"), discrete_columns, len(pooled),
-                               epochs=opts["epochs"], seed=seed, use_gpu=use_gpu)
+                               epochs=n_epochs, seed=seed, use_gpu=use_gpu)
     epochs = fit.epoch_seconds
     return fit.rows, {
+        "epochs": n_epochs,
         "fit_seconds": fit.fit_seconds,
         "seconds_per_epoch": float(np.mean(epochs)) if epochs else float("nan"),
         "setup_seconds": fit.fit_seconds - sum(epochs) if epochs else float("nan"),
@@ -180,7 +184,7 @@ def _run_one(args: tuple) -> dict:
                     pooled.drop(columns="party"), scenario.test, table.label, all_discrete,
                     models=CURVE_MODELS, seed=seed).mean["macro_f1"]
         else:
-            if variant == "ctgan":
+            if variant.startswith("ctgan"):
                 synth_rows, fit = _fit_ctgan_variant(seed, opts, pooled, all_discrete)
             else:
                 synth_rows, fit = _fit_library_variant(variant, seed, opts, parties, pooled,
@@ -202,6 +206,12 @@ def _run_one(args: tuple) -> dict:
         return out
 
 
+def ctgan_name(epochs: int, ctgan_epochs: int | None) -> str:
+    """The ctgan variant's name in the results: ``ctgan``, or ``ctgan-Nep`` when it trains
+    another number of epochs than the library's variants."""
+    return "ctgan" if ctgan_epochs in (None, epochs) else f"ctgan-{ctgan_epochs}ep"
+
+
 def _worker_pool(jobs: int) -> ProcessPoolExecutor:
     """Workers that each run one job in a fresh process (so its peak memory is its own)."""
     methods = multiprocessing.get_all_start_methods()
@@ -219,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"any of {', '.join([*VARIANTS, *EXTERNAL_VARIANTS])}")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--ctgan-epochs", type=int, metavar="N",
+                   help="epochs of the ctgan variant (default: --epochs); another value names "
+                        "its results ctgan-Nep")
     p.add_argument("--parties", type=int, default=5)
     p.add_argument("--size-ratio", type=float, default=20.0)
     p.add_argument("--beta", type=float, default=0.1)
@@ -248,8 +261,8 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error(f"unknown variant(s) {unknown}; valid: {', '.join([*VARIANTS, 'ctgan'])}")
     if "ctgan" in a.variants and importlib.util.find_spec("ctgan") is None:
         p.error(f"variant ctgan needs the ctgan package: {INSTALL_HINT}")
-    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1:
-        p.error("--curve-every must be >= 0, --epochs and --jobs >= 1")
+    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or (a.ctgan_epochs or 1) < 1:
+        p.error("--curve-every must be >= 0, --epochs, --ctgan-epochs and --jobs >= 1")
     if a.device == "cuda":
         import torch
 
@@ -284,14 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     _check(p, a)
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
-                                       "ir_cap", "max_rows", "device", "curve_every")}
+                                       "ir_cap", "max_rows", "device", "curve_every",
+                                       "ctgan_epochs")}
     opts["datasets"] = str(a.datasets_dir)
-    jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *a.variants]]
+    variants = [ctgan_name(a.epochs, a.ctgan_epochs) if v == "ctgan" else v for v in a.variants]
+    jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *variants]]
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
     meta = {"dataset": a.dataset, "parties": a.parties, "size_ratio": a.size_ratio,
             "beta": a.beta, "ir_cap": a.ir_cap, "epochs": a.epochs, "seeds": a.seeds,
             "max_rows": a.max_rows, "device": a.device, "curve_every": a.curve_every,
+            "ctgan_epochs": a.ctgan_epochs,
             "date": str(date.today()), "cores": os.cpu_count(),
             "command": "python scripts/benchmark.py "
                        + shlex.join(sys.argv[1:] if argv is None else argv)}

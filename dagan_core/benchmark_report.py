@@ -99,12 +99,13 @@ def notes_text(results: list[dict], meta: dict[str, Any]) -> list[str]:
             f"Utility curve: every {meta['curve_every']} epochs and at the last one, macro-F1 of "
             "one HistGB trained on the current generator's rows (the dashed line: the same model "
             "on the real rows); its time is in neither fit s nor s/epoch.")
-    if "ctgan" in variants:
+    if any(v.startswith("ctgan") for v in variants):
         notes.append(
             "ctgan: the `ctgan` package's CTGAN (defaults: batch 500, pac 10) on the pooled rows "
             "without the party column; no utility curve (it cannot continue training, so it "
             "cannot be sampled between epochs); s/epoch from the time stamps of its per-epoch "
-            "`loss_values` updates.")
+            "`loss_values` updates. ctgan-Nep: the same, trained N epochs instead of "
+            f"{meta['epochs']} (`--ctgan-epochs`), e.g. to give it as much wall time as DAGAN.")
     return notes
 
 
@@ -175,8 +176,9 @@ SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs",
 
 def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
     """Results of several runs of one scenario (e.g. seeds or variants run on different
-    machines), each (variant, seed) once (the first run that has it wins), with a header that
-    names every source run's command, date, machine and device.
+    machines), each (variant, seed) once (the first run that has it wins, but a finished job
+    wins over a failed one), with a header that names every source run's command, date,
+    machine and device.
 
     Raises:
         ValueError: the runs are not of the same scenario, or one has no ``meta``.
@@ -194,7 +196,9 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
             raise ValueError(f"{path}: another scenario than {paths[0]}: {diff}")
         metas.append(meta)
         for r in data["results"]:
-            merged.setdefault((r["variant"], r["seed"]), {**r, "source": Path(path).name})
+            key = (r["variant"], r["seed"])
+            if key not in merged or (merged[key].get("error") and not r.get("error")):
+                merged[key] = {**r, "source": Path(path).name}
     results = sorted(merged.values(), key=lambda r: (r["seed"], r["variant"] != "trtr"))
     first = metas[0]
     seeds = sorted({r["seed"] for r in results})
@@ -206,7 +210,7 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
     header = (header_text({**title, "command": "see below", "wall_seconds": float("nan"),
                            "cores": "-", "device": "see below"}).split("\n\n")[0]
               + f"\n\nMerged from {len(paths)} runs (each (variant, seed) from the first run "
-              f"that has it; the `seeds` column counts them):\n{sources}\n\n"
+              f"that finished it; the `seeds` column counts them):\n{sources}\n\n"
               "Seconds per epoch and peak memory are only comparable between rows from the same "
               "machine and device.")
     return results, {**title, "header": header, "sources": [m["command"] for m in metas]}

@@ -23,12 +23,13 @@ pytestmark = pytest.mark.skipif(not (DATASETS / "adult.csv").is_file(),
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """One tiny run (3 epochs, curve every 2) of dagan, and of ctgan where it is installed."""
+    """One tiny run (3 epochs, curve every 2) of dagan, and of ctgan (4 epochs) where it is
+    installed."""
     out = tmp_path_factory.mktemp("bench")
     variants = ["dagan", "ctgan"] if HAS_CTGAN else ["dagan"]
     code = benchmark.main(["--dataset", "adult", "--max-rows", "600", "--epochs", "3",
                            "--seeds", "0", "--variants", *variants, "--jobs", "1",
-                           "--curve-every", "2", "--out", str(out)])
+                           "--curve-every", "2", "--ctgan-epochs", "4", "--out", str(out)])
     assert code == 0
     data = json.loads((out / f"{NAME}.json").read_text())
     return out, {r["variant"]: r for r in data["results"]} | {"meta": data["meta"]}
@@ -64,11 +65,11 @@ def test_library_variant_records_cost_ratio_and_curve(run):
 def test_ctgan_variant_records_its_training_loop(run):
     pytest.importorskip("ctgan")
     _, rows = run
-    ctgan = rows["ctgan"]
-    assert ctgan["curve"] is None
+    ctgan = rows["ctgan-4ep"]  # --ctgan-epochs 4 against --epochs 3
+    assert ctgan["curve"] is None and ctgan["epochs"] == 4
     assert 0 < ctgan["tstr_trtr_ratio"] < 2 and ctgan["peak_rss_mb"] > 0
     # the epochs exclude the data transformer's fit, which the whole fit includes
-    assert 0 < 3 * ctgan["seconds_per_epoch"] < ctgan["fit_seconds"]
+    assert 0 < 4 * ctgan["seconds_per_epoch"] < ctgan["fit_seconds"]
     assert ctgan["setup_seconds"] > 0 and ctgan["sample_rows_per_s"] > 0
 
 
@@ -85,6 +86,8 @@ def test_markdown_and_plots_are_written_and_replot_rebuilds_them(run):
     assert_png(quality)
     if HAS_CTGAN:
         assert "ctgan: the `ctgan` package's CTGAN" in md and "no utility curve" in md
+        assert "| ctgan-4ep | 1 |" in md
+        assert "ctgan-Nep: the same, trained N epochs instead of 3" in md
     before = (out / f"{NAME}.json").read_text()
     curve.unlink()
     quality.unlink()
@@ -123,16 +126,19 @@ def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
             "epochs": 20, "max_rows": None, "seeds": [0], "date": "2026-11-22", "cores": 2,
             "device": "cpu", "command": "x", "wall_seconds": 1.0}
     a = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
-         {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.7}]
+         {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.7},
+         {"variant": "fedsyn", "seed": 0, "error": "ConditionError: x"}]
     b = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
          {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.1},
-         {"variant": "dagan", "seed": 1, "tstr_macro_f1": 0.6}]
+         {"variant": "dagan", "seed": 1, "tstr_macro_f1": 0.6},
+         {"variant": "fedsyn", "seed": 0, "tstr_macro_f1": 0.5}]
     for name, rows, m in (("a.json", a, meta), ("b.json", b, meta),
                           ("c.json", b, {**meta, "epochs": 10})):
         (tmp_path / name).write_text(json.dumps({"meta": m, "results": rows}))
     results, merged = merge_runs([tmp_path / "a.json", tmp_path / "b.json"])
     got = {(r["variant"], r["seed"]): r["tstr_macro_f1"] for r in results}
-    assert got == {("trtr", 0): 0.8, ("dagan", 0): 0.7, ("dagan", 1): 0.6}
+    # the first run wins, except that a finished job wins over a failed one
+    assert got == {("trtr", 0): 0.8, ("dagan", 0): 0.7, ("dagan", 1): 0.6, ("fedsyn", 0): 0.5}
     assert merged["seeds"] == [0, 1] and "a.json" in merged["header"]
     with pytest.raises(ValueError, match="epochs"):
         merge_runs([tmp_path / "a.json", tmp_path / "c.json"])
