@@ -53,7 +53,8 @@ def markdown(results: list[dict], header: str, notes: list[str] | None = None) -
     failed = [r for r in results if r.get("error")]
     df = pd.DataFrame([r for r in results if not r.get("error")])
     if "unmet_label_rows" in df:  # results from strict sampling, which had none by construction
-        df["unmet_label_rows"] = df["unmet_label_rows"].fillna(0)
+        sampled = (df["variant"] != "trtr") & ~df["variant"].str.startswith("ctgan")
+        df.loc[sampled, "unmet_label_rows"] = df.loc[sampled, "unmet_label_rows"].fillna(0)
     failures = "; ".join(f"{r['variant']} seed {r['seed']}: {r['error']}" for r in failed)
     notes = [*(notes or []), *([f"Failed, not in the means: {failures}."] if failed else [])]
     columns = [c for c in COLUMNS
@@ -185,6 +186,7 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
     """
     merged: dict[tuple[str, int], dict] = {}
     metas = []
+    lines: list[str] = []
     for path in paths:
         data = json.loads(Path(path).read_text())
         if not isinstance(data, dict):
@@ -195,22 +197,34 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
                     if meta.get(k) != metas[0].get(k)}
             raise ValueError(f"{path}: another scenario than {paths[0]}: {diff}")
         metas.append(meta)
+        lines += [line for line in _source_lines(Path(path).name, meta) if line not in lines]
         for r in data["results"]:
             key = (r["variant"], r["seed"])
             if key not in merged or (merged[key].get("error") and not r.get("error")):
-                merged[key] = {**r, "source": Path(path).name}
+                # a merged input keeps the run each result came from
+                merged[key] = {**r, "source": r.get("source", Path(path).name)}
     results = sorted(merged.values(), key=lambda r: (r["seed"], r["variant"] != "trtr"))
     first = metas[0]
     seeds = sorted({r["seed"] for r in results})
-    sources = "\n".join(
-        f"- `{Path(p).name}`: `{m['command']}` ({m['date']}, {m['cores']} cores, device "
-        f"{m['device']}, wall {m.get('wall_seconds', float('nan')):.0f} s)"
-        for p, m in zip(paths, metas))
+    sources = "\n".join(lines)
     title = {**first, "seeds": seeds}
+    title.pop("source_lines", None)
     header = (header_text({**title, "command": "see below", "wall_seconds": float("nan"),
                            "cores": "-", "device": "see below"}).split("\n\n")[0]
-              + f"\n\nMerged from {len(paths)} runs (each (variant, seed) from the first run "
+              + f"\n\nMerged from {len(lines)} runs (each (variant, seed) from the first run "
               f"that finished it; the `seeds` column counts them):\n{sources}\n\n"
               "Seconds per epoch and peak memory are only comparable between rows from the same "
               "machine and device.")
-    return results, {**title, "header": header, "sources": [m["command"] for m in metas]}
+    return results, {**title, "header": header, "source_lines": lines,
+                     "sources": [m["command"] for m in metas]}
+
+
+def _source_lines(name: str, meta: dict[str, Any]) -> list[str]:
+    """The header lines naming the run(s) behind a result file: its own command, or, for a
+    merged file, the lines of the runs it was merged from."""
+    if "source_lines" in meta:
+        return list(meta["source_lines"])
+    if "Merged from" in meta.get("header", ""):  # merged before source_lines were kept
+        return [line for line in meta["header"].splitlines() if line.startswith("- `")]
+    return [f"- `{name}`: `{meta['command']}` ({meta['date']}, {meta['cores']} cores, device "
+            f"{meta['device']}, wall {meta.get('wall_seconds', float('nan')):.0f} s)"]

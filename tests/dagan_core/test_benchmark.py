@@ -140,6 +140,15 @@ def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
     # the first run wins, except that a finished job wins over a failed one
     assert got == {("trtr", 0): 0.8, ("dagan", 0): 0.7, ("dagan", 1): 0.6, ("fedsyn", 0): 0.5}
     assert merged["seeds"] == [0, 1] and "a.json" in merged["header"]
+    # a merged file merges again and keeps the runs behind it
+    (tmp_path / "ab.json").write_text(json.dumps({"meta": merged, "results": results}))
+    (tmp_path / "d.json").write_text(json.dumps({"meta": {**meta, "command": "y"}, "results": [
+        {"variant": "dagan", "seed": 2, "tstr_macro_f1": 0.5}]}))
+    again, meta2 = merge_runs([tmp_path / "d.json", tmp_path / "ab.json"])
+    assert "Merged from 3 runs" in meta2["header"]
+    assert all(f"- `{n}`" in meta2["header"] for n in ("a.json", "b.json", "d.json"))
+    assert {(r["variant"], r["seed"]): r["source"] for r in again if r["variant"] == "dagan"} == {
+        ("dagan", 0): "a.json", ("dagan", 1): "b.json", ("dagan", 2): "d.json"}
     with pytest.raises(ValueError, match="epochs"):
         merge_runs([tmp_path / "a.json", tmp_path / "c.json"])
 
@@ -189,3 +198,15 @@ def test_curve_scores_a_young_model_on_the_rows_it_makes(monkeypatch):
                          discrete_columns=["y"], seed=0)
     curve(SimpleNamespace(epoch=0))
     assert asked == [False] and curve.points == [[1, 0.25]]
+
+
+def test_label_misses_column_counts_only_sampled_variants():
+    from dagan_core.benchmark_report import markdown
+
+    results = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
+               {"variant": "fedsyn", "seed": 0, "tstr_macro_f1": 0.5, "unmet_label_rows": 130},
+               {"variant": "dagan", "seed": 0, "tstr_macro_f1": 0.7}]  # strict: none missed
+    rows = {line.split(" | ")[0]: line.rstrip(" |").split(" | ")[-1]
+            for line in markdown(results, "### t").splitlines() if line.startswith("| ")}
+    assert rows["| fedsyn"] == "130 ± 0" and rows["| dagan"] == "0 ± 0"
+    assert rows["| trtr"] == "–"
