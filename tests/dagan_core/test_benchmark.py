@@ -145,6 +145,8 @@ def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps({"meta": {**meta, "command": "y"}, "results": [
         {"variant": "dagan", "seed": 2, "tstr_macro_f1": 0.5}]}))
     again, meta2 = merge_runs([tmp_path / "d.json", tmp_path / "ab.json"])
+    assert [(r["variant"], r["seed"]) for r in again] == [  # by seed, then a fixed order
+        ("trtr", 0), ("dagan", 0), ("fedsyn", 0), ("dagan", 1), ("dagan", 2)]
     assert "Merged from 3 runs" in meta2["header"]
     assert all(f"- `{n}`" in meta2["header"] for n in ("a.json", "b.json", "d.json"))
     assert {(r["variant"], r["seed"]): r["source"] for r in again if r["variant"] == "dagan"} == {
