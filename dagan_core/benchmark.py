@@ -261,7 +261,8 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error(f"unknown variant(s) {unknown}; valid: {', '.join([*VARIANTS, 'ctgan'])}")
     if "ctgan" in a.variants and importlib.util.find_spec("ctgan") is None:
         p.error(f"variant ctgan needs the ctgan package: {INSTALL_HINT}")
-    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or (a.ctgan_epochs or 1) < 1:
+    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or (
+            a.ctgan_epochs is not None and a.ctgan_epochs < 1):
         p.error("--curve-every must be >= 0, --epochs, --ctgan-epochs and --jobs >= 1")
     if a.device == "cuda":
         import torch

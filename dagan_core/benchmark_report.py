@@ -203,7 +203,12 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
             if key not in merged or (merged[key].get("error") and not r.get("error")):
                 # a merged input keeps the run each result came from
                 merged[key] = {**r, "source": r.get("source", Path(path).name)}
-    results = sorted(merged.values(), key=lambda r: (r["seed"], _variant_rank(r["variant"])))
+    from dagan_core.benchmark import VARIANTS  # lazily: that module imports this one
+
+    order = ["trtr", *VARIANTS]  # then the rest (the ctgan package) by name
+    results = sorted(merged.values(), key=lambda r: (
+        r["seed"], order.index(r["variant"]) if r["variant"] in order else len(order),
+        r["variant"]))
     first = metas[0]
     seeds = sorted({r["seed"] for r in results})
     sources = "\n".join(lines)
@@ -217,14 +222,6 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
               "machine and device.")
     return results, {**title, "header": header, "source_lines": lines,
                      "sources": [m["command"] for m in metas]}
-
-
-def _variant_rank(variant: str) -> tuple[int, str]:
-    """Merged rows in a fixed order: real rows, the library's variants, then the rest (ctgan)."""
-    from dagan_core.benchmark import VARIANTS
-
-    order = ["trtr", *VARIANTS]
-    return (order.index(variant), "") if variant in order else (len(order), variant)
 
 
 def _source_lines(name: str, meta: dict[str, Any]) -> list[str]:

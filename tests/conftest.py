@@ -31,14 +31,19 @@ def make_party(
     return pd.DataFrame({"age": age, "amount": amount, "color": color, "y": y})
 
 
-@pytest.fixture
-def tiny_parties() -> dict[str, pd.DataFrame]:
+def three_parties() -> dict[str, pd.DataFrame]:
     """Three parties with double imbalance; party_c holds no 'yes' and no 'blue'."""
     return {
         "party_a": make_party(240, 1, 0.3),
         "party_b": make_party(90, 2, 0.6),
         "party_c": make_party(40, 3, 0.0, colors=("red", "green")),
     }
+
+
+@pytest.fixture
+def tiny_parties() -> dict[str, pd.DataFrame]:
+    """:func:`three_parties`, fresh for each test."""
+    return three_parties()
 
 
 TINY = dict(epochs=2, batch_size=60, generator_dims=(32, 32), critic_dims=(32, 32),

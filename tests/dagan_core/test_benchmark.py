@@ -111,6 +111,9 @@ def test_unknown_variant_and_missing_cuda_are_refused_before_training(capsys):
     with pytest.raises(SystemExit):
         benchmark.main(["--variants", "nope"])
     assert "unknown variant" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        benchmark.main(["--variants", "dagan", "--ctgan-epochs", "0"])
+    assert "--ctgan-epochs and --jobs >= 1" in capsys.readouterr().err
     import torch
 
     if not torch.cuda.is_available():

@@ -115,13 +115,9 @@ def test_noise_has_the_configured_scale():
 @pytest.fixture(scope="module")
 def dp_runs(tmp_path_factory):
     """A 2-epoch DP fit, and the same fit stopped after epoch 1 and resumed."""
-    from tests.conftest import make_party
+    from tests.conftest import three_parties
 
-    parties = {
-        "party_a": make_party(240, 1, 0.3),
-        "party_b": make_party(90, 2, 0.6),
-        "party_c": make_party(40, 3, 0.0, colors=("red", "green")),
-    }
+    parties = three_parties()
     ck = tmp_path_factory.mktemp("dp") / "ck"
     full = make_synthesizer("dagan", **DP).fit(parties, label="y")
     make_synthesizer("dagan", **{**DP, "epochs": 1}).fit(parties, label="y", checkpoint_dir=ck)

@@ -17,13 +17,9 @@ from tests.conftest import TINY
 
 @pytest.fixture(scope="module")
 def fitted(request):
-    from tests.conftest import make_party
+    from tests.conftest import three_parties
 
-    parties = {
-        "party_a": make_party(240, 1, 0.3),
-        "party_b": make_party(90, 2, 0.6),
-        "party_c": make_party(40, 3, 0.0, colors=("red", "green")),
-    }
+    parties = three_parties()
     out = {s: make_synthesizer(s, **TINY).fit(parties, label="y") for s in STRATEGIES}
     return out, parties
 
