@@ -5,7 +5,15 @@ Load it with ``dagster dev -w workspace.yaml`` (or ``-m pipelines.definitions``)
 
 import dagster as dg
 
-from pipelines.defs import analytics, automation, evaluation, ingest, profiling, synthesis, training
+from pipelines.defs import (
+    analytics,
+    automation,
+    evaluation,
+    ingest,
+    summaries,
+    synthesis,
+    training,
+)
 from pipelines.resources.io import VarFilesystemIOManager
 from pipelines.resources.landing import LandingArea
 from pipelines.resources.model_store import ModelStore
@@ -26,7 +34,7 @@ def resources() -> dict[str, object]:
 
 defs = dg.Definitions.merge(
     ingest.defs,
-    profiling.defs,
+    summaries.defs,
     training.defs,
     synthesis.defs,
     evaluation.defs,

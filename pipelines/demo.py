@@ -1,10 +1,11 @@
 """Run the whole pipeline headless on the demo landing area, then query the warehouse.
 
 Steps: register one ``parties`` partition per landing folder and the model version; ingest,
-validate and profile each party; the cross-party profile; train, sample and evaluate the model
-version (training_job); rebuild the SQL models (analytics_job). Everything the pipeline writes
-goes to DAGAN_VAR_DIR (default ``var/``); Dagster's run history goes to a fresh DAGSTER_HOME
-(a temporary folder unless ``dagster_home`` is given). Training logs one line per epoch.
+validate and summarise each party (summary + imbalance profile); build the encoder, train,
+sample and evaluate the model version (training_job); rebuild the SQL models (analytics_job).
+Everything the pipeline writes goes to DAGAN_VAR_DIR (default ``var/``); Dagster's run history
+goes to a fresh DAGSTER_HOME (a temporary folder unless ``dagster_home`` is given).
+Training logs one line per epoch.
 
 Entry points: ``dagan demo`` and ``scripts/run_demo.py`` (same options).
 """
@@ -87,8 +88,7 @@ def run_pipeline(
     """
     import dagster as dg
 
-    from pipelines.definitions import defs, resources
-    from pipelines.defs.profiling import cross_party_profile, party_profile
+    from pipelines.definitions import defs
     from pipelines.resources.landing import LandingArea
 
     instance = dg.DagsterInstance.get()
@@ -108,20 +108,7 @@ def run_pipeline(
             partition_key=party, instance=instance, run_config=_log_config()
         )
         _check(result, f"ingest {party}")
-        steps.append((f"ingest + validate + profile {party}", time.perf_counter() - start))
-
-    start = time.perf_counter()
-    _check(
-        dg.materialize(
-            [party_profile, cross_party_profile],
-            selection=[cross_party_profile],
-            instance=instance,
-            resources=resources(),
-            run_config=_log_config(),
-        ),
-        "cross-party profile",
-    )
-    steps.append(("cross-party profile", time.perf_counter() - start))
+        steps.append((f"ingest + validate + summarise {party}", time.perf_counter() - start))
 
     start = time.perf_counter()
     run_config = {

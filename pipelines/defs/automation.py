@@ -6,13 +6,14 @@ import dagster as dg
 
 from pipelines.partitions import model_versions
 
-TRAINING_GROUPS = ("training", "synthesis", "evaluation")
+TRAINING_GROUPS = ("encoding", "training", "synthesis", "evaluation")
 
 training_job = dg.define_asset_job(
     "training_job",
     selection=dg.AssetSelection.groups(*TRAINING_GROUPS),
-    description="Train one model version, publish its synthetic rows and score them "
-    "(partitioned by model_versions, inferred from the selected assets).",
+    description="Build one model version's encoder from the party summaries, train it, publish "
+    "its synthetic rows and score them (partitioned by model_versions, inferred from the "
+    "selected assets).",
 )
 
 analytics_job = dg.define_asset_job(

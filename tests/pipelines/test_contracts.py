@@ -118,7 +118,7 @@ def test_a_numeric_column_without_not_null_rule_is_rejected(tmp_path):
 
 def test_loading_the_definitions_does_not_import_gx():
     code = (
-        "import sys, pipelines.defs.ingest, pipelines.defs.profiling; "
+        "import sys, pipelines.defs.ingest, pipelines.defs.summaries; "
         "heavy = [m for m in ('great_expectations', 'torch') if m in sys.modules]; "
         "sys.exit(', '.join(heavy) or None)"
     )

@@ -12,13 +12,14 @@ import pytest
 from party_fixtures import adult_slice, needs_adult
 
 from dagan_core.errors import InvalidDataError
+from dagan_core.profiling import profile_party, profile_party_chunks
 from pipelines import gx_runner, settings
+from pipelines.contract_meta import model_columns
 from pipelines.defs.ingest.helpers import (
     contract_check_result,
     split_party_table,
     validate_table,
 )
-from pipelines.defs.profiling.helpers import build_party_profile
 from pipelines.resources import PartyStore
 from pipelines.resources.landing import SOURCE_FILES, infer_column_types
 from pipelines.tables import ChunkedTable, TableWriter
@@ -200,9 +201,12 @@ def test_profile_from_chunks_equals_profile_of_the_table(tmp_path):
     store = PartyStore(root=str(tmp_path))
     store.write_validated("p", rows)
 
-    chunked = build_party_profile("p", store.open("p", "validated", chunk_rows=9).chunks())
+    columns = model_columns()
+    discrete = list(columns.discrete_columns)
+    chunks = store.open("p", "validated", chunk_rows=9).chunks()
+    chunked = profile_party_chunks(chunks, columns.label, discrete_columns=discrete, party="p")
 
-    assert chunked == build_party_profile("p", rows)
+    assert chunked == profile_party(rows, columns.label, discrete_columns=discrete, party="p")
 
 
 def test_table_writer_round_trip_keeps_dtypes_attrs_and_text_columns(tmp_path):

@@ -17,7 +17,7 @@ from pipelines import settings
 from pipelines.defs.analytics.assets import sql_model_assets
 from pipelines.defs.evaluation.assets import utility_metrics
 from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
-from pipelines.defs.profiling import cross_party_profile, party_profile
+from pipelines.defs.summaries import party_summary
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.training.assets import dagan_model
 from pipelines.resources.landing import LandingArea
@@ -27,7 +27,7 @@ from pipelines.resources.warehouse import Warehouse
 
 DEMO = settings.REPO_ROOT / "demo"
 PARTY_ROWS = {"party_0": 160, "party_1": 90, "party_2": 50}  # party_2 holds only ">50K"
-INGEST = [raw_party_table, party_table_contract, validated_party_table, party_profile]
+INGEST = [raw_party_table, party_table_contract, validated_party_table, party_summary]
 MODEL = [dagan_model, synthetic_table, utility_metrics]
 TINY = {
     "epochs": 2,
@@ -100,13 +100,6 @@ def test_whole_graph_two_versions_and_an_open_reader(setup: dict) -> None:
                 INGEST, partition_key=party, instance=instance, resources=resources
             )
             assert result.success
-        assert dg.materialize(
-            [party_profile, cross_party_profile],
-            selection=[cross_party_profile],
-            instance=instance,
-            resources=resources,
-        ).success
-
         first = dg.materialize(
             MODEL,
             partition_key="v1",

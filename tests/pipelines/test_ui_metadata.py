@@ -22,7 +22,7 @@ from pipelines.factories.sql_models import (
 )
 from pipelines.resources.warehouse import Warehouse
 
-GROUPS = {"ingest", "profiling", "training", "synthesis", "evaluation", "analytics"}
+GROUPS = {"ingest", "summaries", "encoding", "training", "synthesis", "evaluation", "analytics"}
 
 
 def _specs() -> dict[dg.AssetKey, dg.AssetSpec]:

@@ -1,4 +1,4 @@
-"""Ingest, validate and profile one party in a process of its own, to measure its memory.
+"""Ingest, validate and summarise one party in a process of its own, to measure its memory.
 
     python -m tests.reliability.ingest_child <work folder> <party>
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     import dagster as dg
 
     from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
-    from pipelines.defs.profiling import party_profile
+    from pipelines.defs.summaries import party_summary
     from pipelines.memory import peak_rss_mb
     from pipelines.resources import LandingArea, PartyStore
 
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("parties", [party])
         result = dg.materialize(
-            [raw_party_table, party_table_contract, validated_party_table, party_profile],
+            [raw_party_table, party_table_contract, validated_party_table, party_summary],
             partition_key=party,
             instance=instance,
             resources=resources,
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
             for key in ("rows_read", "rows_validated", "rows_quarantined"):
                 out[key] = meta[key].value
         if result.success:
-            out["profile_rows"] = result.output_for_node("party_profile")["n_rows"]
+            out["profile_rows"] = result.output_for_node("party_summary")["summary"]["n_rows"]
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     sys.stdout.write(json.dumps(out) + "\n")
     return 0 if result.success else 1

@@ -9,11 +9,11 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
-from pipelines.defs.profiling import party_profile
+from pipelines.defs.summaries import party_summary
 from pipelines.resources import LandingArea, PartyStore
 
 INGEST = [raw_party_table, party_table_contract, validated_party_table]
-WITH_PROFILE = [*INGEST, party_profile]
+WITH_SUMMARY = [*INGEST, party_summary]
 
 
 def resources(tmp_path: Path) -> dict[str, object]:

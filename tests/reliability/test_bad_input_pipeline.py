@@ -20,9 +20,8 @@ import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from ingest_harness import WITH_PROFILE, IngestRun, resources, run_ingest
+from ingest_harness import WITH_SUMMARY, IngestRun, resources, run_ingest
 
-from dagan_core.errors import InvalidDataError
 from pipelines.resources import PartyStore
 from pipelines.resources import landing as landing_module
 from pipelines.resources.landing import LandingArea, infer_column_types
@@ -254,43 +253,28 @@ def test_bad_cells_leave_good_rows_flowing_and_counts_exact(bad_cells):
 
 # --- odd but valid parties ------------------------------------------------------------------------
 
-def test_party_with_one_row_is_ingested_and_training_names_it(tmp_path, instance):
-    import torch
-
-    from pipelines.defs.training.assets import dagan_model
-    from pipelines.defs.training.config import TrainingConfig
-    from pipelines.resources.model_store import ModelStore
-
-    torch.set_num_threads(1)
+def test_party_with_one_row_is_ingested_and_its_summary_names_it(tmp_path, instance):
     before = _land(tmp_path, "solo", adult_slice(0, 1))
-    run = run_ingest(tmp_path, instance, "solo", WITH_PROFILE)
+    run = run_ingest(tmp_path, instance, "solo", WITH_SUMMARY)
 
-    assert run.result.success and run.check.passed
+    assert run.check.passed and run.materialized == {"raw_party_table", "validated_party_table"}
     assert len(run.table("validated")) == 1 and len(run.table("quarantine")) == 0
-    assert run.result.output_for_node("party_profile")["n_rows"] == 1
+    # one row cannot train a critic, and its category counts would be the row itself
+    assert "a party needs at least 2 rows to train its critic, got 1" in run.log
+    assert "solo" in run.log
     assert snapshot(tmp_path / "landing") == before
 
-    run.store.write_validated("big", adult_slice(100, 300))
-    with pytest.raises(InvalidDataError, match="a party needs at least 2 rows") as info:
-        dagan_model(
-            context=dg.build_asset_context(partition_key="v1"),
-            config=TrainingConfig(epochs=1, batch_size=50, device="cpu"),
-            party_store=run.store,
-            model_store=ModelStore(root=str(tmp_path / "models")),
-        )
-    assert info.value.party == "solo"
 
-
-def test_party_whose_label_has_one_class_flows_and_is_profiled(tmp_path, instance):
+def test_party_whose_label_has_one_class_flows_and_is_summarised(tmp_path, instance):
     rows = adult_slice(0, 200)
     rows = rows[rows["income"] == "<=50K"].reset_index(drop=True)
     before = _land(tmp_path, "one_class", rows)
 
-    run = run_ingest(tmp_path, instance, "one_class", WITH_PROFILE)
+    run = run_ingest(tmp_path, instance, "one_class", WITH_SUMMARY)
 
     assert run.result.success and run.check.passed
     assert len(run.table("validated")) == len(rows)
-    profile = run.result.output_for_node("party_profile")
+    profile = run.result.output_for_node("party_summary")["profile"]
     assert profile["class_counts"] == {"<=50K": len(rows)}
     assert profile["imbalance_ratio"] == 1.0 and profile["label_entropy"] == 0.0
     assert snapshot(tmp_path / "landing") == before

@@ -21,10 +21,9 @@ CURSOR_VERSION = 1
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest", "profiling")
-    - dg.AssetSelection.assets("cross_party_profile"),
+    selection=dg.AssetSelection.groups("ingest", "summaries"),
     description=(
-        "Ingest, validate and profile one party (one partition per run; partitioned by "
+        "Ingest, validate and summarise one party (one partition per run; partitioned by "
         "party_partitions, inferred from the selected assets)."
     ),
 )

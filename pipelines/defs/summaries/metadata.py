@@ -1,40 +1,27 @@
-"""Profiles of party tables and their Dagster metadata.
-
-The label column and the discrete columns come from the table contract's ``meta`` block, so this
-module knows nothing about any particular dataset.
-"""
+"""Dagster metadata of the summaries: what a party shares, its imbalance, the federation's."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from dagan_core.errors import InvalidDataError
-from dagan_core.profiling import (
-    CrossPartyProfile,
-    PartyProfile,
-    profile_parties,
-    profile_party,
-    profile_party_chunks,
-)
-from pipelines import gx_runner
+from dagan_core.data.summary import PartySummary
+from dagan_core.profiling import CrossPartyProfile, PartyProfile
 from pipelines.metadata import json_value, md_table
 
-#: The profiles as long tidy tables (``PartyProfile.to_frame()``, ``CrossPartyProfile.to_frame()``):
-#: one number per row, counts and shares only.
+#: ``party_summary`` and ``global_encoder`` as long tidy tables (``PartyProfile.to_frame()``,
+#: ``CrossPartyProfile.to_frame()``): one number per row, counts and shares only.
 PROFILE_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("party", "string", description="Party the number is about; NULL for "
-                       "numbers about all parties together (cross-party profile)."),
+                       "numbers about all parties together (global encoder)."),
         dg.TableColumn("kind", "string", description="What the number is: n_rows, "
                        "imbalance_ratio, label_entropy, minority_class, class_count, class_share, "
-                       "category_share, null_rate (party profile); size_ratio, pooled_class_count, "
+                       "category_share, null_rate (party summary); size_ratio, pooled_class_count, "
                        "pooled_class_share, label_jsd, n_missing_classes, missing_class, "
-                       "single_party_class (cross-party profile)."),
+                       "single_party_class (global encoder)."),
         dg.TableColumn("column", "string", description="Column the number is about (the label "
                        "for class numbers); NULL for table-level numbers."),
         dg.TableColumn("value", "string", description="Category or class the number is about; "
@@ -45,23 +32,19 @@ PROFILE_SCHEMA = dg.TableSchema(
 )
 
 
-def build_party_profile(
-    party: str,
-    validated: pd.DataFrame | Iterable[pd.DataFrame],
-    suite_path: str | os.PathLike[str] | None = None,
-) -> PartyProfile:
-    """Profile one party's validated table (a frame, or its chunks) with the contract's label and
-    discrete columns. Given chunks, memory holds one chunk and the counts."""
-    spec = gx_runner.contract_spec(suite_path)
-    if not spec.label:
-        raise ValueError(f"contract {spec.path}: meta.label must name the label column")
-    discrete = list(spec.discrete_columns) or None
-    if isinstance(validated, pd.DataFrame):
-        return profile_party(validated, spec.label, discrete_columns=discrete, party=party)
-    return profile_party_chunks(validated, spec.label, discrete_columns=discrete, party=party)
+def shared_columns(summary: PartySummary) -> pd.DataFrame:
+    """One line per column: exactly what the summary reveals about it."""
+    lines = []
+    for column, pairs in summary.category_counts.items():
+        lines.append((column, "discrete", f"{len(pairs)} category counts"))
+    for column, mix in summary.mixtures.items():
+        lines.append((column, "continuous", f"{len(mix.weights)} mixture modes (weight, mean, "
+                      f"std), min {mix.minimum:g}, max {mix.maximum:g}"))
+    return pd.DataFrame(lines, columns=["column", "kind", "shared"])
 
 
-def party_profile_metadata(profile: PartyProfile) -> dict[str, Any]:
+def party_summary_metadata(summary: PartySummary, profile: PartyProfile) -> dict[str, Any]:
+    """The summary's reach (what leaves the party) and the party's label imbalance."""
     shares = profile.class_shares
     classes = pd.DataFrame(
         [(c, n, shares[c]) for c, n in profile.class_counts.items()],
@@ -69,8 +52,9 @@ def party_profile_metadata(profile: PartyProfile) -> dict[str, Any]:
     )
     return {
         "dagster/column_schema": PROFILE_SCHEMA,
-        "party": profile.party or "",
-        "rows": profile.n_rows,
+        "party": summary.party,
+        "rows": summary.n_rows,
+        "shared_columns": md_table(shared_columns(summary)),
         "imbalance_ratio": profile.imbalance_ratio,
         "label_entropy": profile.label_entropy,
         "minority_class": profile.minority_class,
@@ -79,24 +63,13 @@ def party_profile_metadata(profile: PartyProfile) -> dict[str, Any]:
     }
 
 
-def build_cross_party_profile(profiles: Mapping[str, Mapping[str, Any]]) -> CrossPartyProfile:
-    """Compare parties from their profile dictionaries (``PartyProfile.to_dict()`` values)."""
-    if not profiles:
-        raise InvalidDataError("no party has a profile yet; materialize party_profile first")
-    return profile_parties({p: PartyProfile(**dict(d)) for p, d in sorted(profiles.items())})
-
-
 def cross_party_metadata(cross: CrossPartyProfile) -> dict[str, Any]:
+    """The federation's imbalance: size skew, label divergence, classes missing or held alone."""
     total = sum(cross.party_sizes.values())
     parties = pd.DataFrame(
         [
-            (
-                party,
-                n,
-                n / total,
-                cross.label_jsd[party],
-                ", ".join(cross.missing_classes[party]) or "-",
-            )
+            (party, n, n / total, cross.label_jsd[party],
+             ", ".join(cross.missing_classes[party]) or "-")
             for party, n in cross.party_sizes.items()
         ],
         columns=["party", "rows", "share_of_rows", "label_jsd", "missing_classes"],
@@ -108,7 +81,6 @@ def cross_party_metadata(cross: CrossPartyProfile) -> dict[str, Any]:
         columns=[cross.label, "rows", "share"],
     )
     return {
-        "dagster/column_schema": PROFILE_SCHEMA,
         "parties": len(cross.party_sizes),
         "size_ratio": cross.size_ratio,
         "max_label_jsd": max(cross.label_jsd.values()),
