@@ -13,6 +13,7 @@ from party_fixtures import adult_slice, needs_adult
 
 from dagan_core.errors import InvalidDataError
 from pipelines import gx_runner, settings
+from pipelines.chunked_tables import ChunkedTable, TableWriter
 from pipelines.defs.ingest.helpers import (
     contract_check_result,
     split_party_table,
@@ -21,7 +22,6 @@ from pipelines.defs.ingest.helpers import (
 from pipelines.defs.profiling.helpers import build_party_profile
 from pipelines.resources import PartyStore
 from pipelines.resources.landing import SOURCE_FILES, infer_column_types
-from pipelines.tables import ChunkedTable, TableWriter
 
 pytestmark = needs_adult
 
