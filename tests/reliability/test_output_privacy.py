@@ -17,6 +17,7 @@ from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
 from tests.conftest import make_party
 from tests.pipelines.party_fixtures import adult_slice, needs_adult
+from tests.pipelines.warehouse_writes import replace_partition
 
 DISCRETE = ["color", "y"]
 
@@ -110,7 +111,7 @@ def published(tmp_path, monkeypatch):
         @dg.asset(name="synthetic_table", partitions_def=model_versions)
         def controlled_rows(context, warehouse: Warehouse) -> None:
             frame = rows.assign(party="a", model_version=context.partition_key)
-            warehouse.replace_partition("rows", frame, "model_version", context.partition_key,
+            replace_partition(warehouse, "rows", frame, "model_version", context.partition_key,
                                         schema="synthetic")
 
         with dg.DagsterInstance.ephemeral() as instance:
