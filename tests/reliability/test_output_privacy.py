@@ -156,3 +156,12 @@ def test_privacy_check_passes_rows_as_far_as_unseen_real_rows(published):
     meta = {k: v.value for k, v in check.metadata.items()}
     assert meta["dcr_synth_p5"] == meta["dcr_holdout_p5"] > 0
     assert np.isclose(meta["exact_copy_rate_synth"], meta["exact_copy_rate_holdout"])
+
+
+def test_the_test_set_has_one_source(tmp_path, monkeypatch):
+    from pipelines.defs.evaluation.config import EvaluationConfig
+
+    monkeypatch.setenv("DAGAN_TEST_SET", str(tmp_path / "from_env.csv"))
+    assert EvaluationConfig().test_set_file() == tmp_path / "from_env.csv"
+    configured = EvaluationConfig(test_set_path=str(tmp_path / "configured.parquet"))
+    assert configured.test_set_file() == tmp_path / "configured.parquet"
