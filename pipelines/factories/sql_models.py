@@ -28,7 +28,9 @@ import sqlglot
 from sqlglot import exp
 
 from pipelines.metadata import md_table
-from pipelines.resources.warehouse import Warehouse, WarehouseWriter
+from pipelines.resources.warehouse import Warehouse
+from pipelines.resources.warehouse_sql import table_columns
+from pipelines.resources.warehouse_writer import WarehouseWriter
 
 _COMMENT = re.compile(r"^\s*--\s*comment:\s?(.*)$", re.IGNORECASE)
 _COLUMN = re.compile(
@@ -265,11 +267,7 @@ def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.
     def _build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         def build(w: WarehouseWriter) -> int:
             rows = w.create_table_as(model.table, model.sql, model.schema, model.comment)
-            built = w.con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-                "current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index",
-                [model.schema, model.table],
-            ).fetchall()
+            built = table_columns(w.con, model.table, model.schema, ("column_name", "data_type"))
             for warning in check_columns(model, built):
                 context.log.warning(warning)
             undocumented = w.comment_columns(model.table, model.column_comments, model.schema)

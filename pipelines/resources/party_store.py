@@ -26,7 +26,7 @@ from pydantic import Field
 
 from dagan_core.errors import InvalidDataError
 from pipelines import settings
-from pipelines.tables import ChunkedTable, TableWriter
+from pipelines.chunked_tables import ChunkedTable, TableWriter
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.defs.analytics.assets import SOURCES, SQL_ROOT, sql_model_assets
-from pipelines.defs.evaluation.tables import metrics_tables
+from pipelines.defs.evaluation.metrics_frames import metrics_tables
 from pipelines.factories.sql_models import (
     SqlModelError,
     build_sql_model_assets,

@@ -14,6 +14,7 @@ from party_fixtures import adult_slice, needs_adult
 from dagan_core.errors import InvalidDataError
 from dagan_core.profiling import profile_party, profile_party_chunks
 from pipelines import gx_runner, settings
+from pipelines.chunked_tables import ChunkedTable, TableWriter
 from pipelines.contract_meta import model_columns
 from pipelines.defs.ingest.helpers import (
     contract_check_result,
@@ -22,7 +23,6 @@ from pipelines.defs.ingest.helpers import (
 )
 from pipelines.resources import PartyStore
 from pipelines.resources.landing import SOURCE_FILES, infer_column_types
-from pipelines.tables import ChunkedTable, TableWriter
 
 pytestmark = needs_adult
 

@@ -24,6 +24,7 @@ from pipelines.resources.landing import LandingArea
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
+from tests.pipelines.warehouse_writes import table_exists
 
 DEMO = settings.REPO_ROOT / "demo"
 PARTY_ROWS = {"party_0": 160, "party_1": 90, "party_2": 50}  # party_2 holds only ">50K"
@@ -218,7 +219,7 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     )
     assert sampled.value == {"model_version": "direct", "rows": 120}
     assert sampled.metadata["rows_per_party"].value == {"party_0": 80, "party_1": 40}
-    assert warehouse.table_exists("rows", "synthetic")
+    assert table_exists(warehouse, "rows", "synthetic")
 
 
 def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:

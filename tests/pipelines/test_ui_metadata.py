@@ -125,7 +125,7 @@ def test_training_plots_render(attention: bool) -> None:
 
 
 def test_synthesis_and_utility_plots_render() -> None:
-    from pipelines.defs.synthesis.tables import column_comparisons, plotted_columns
+    from pipelines.defs.synthesis.distributions import column_comparisons, plotted_columns
     from pipelines.plots import class_mix, column_histograms, utility_bars
 
     mix = pd.DataFrame({"party": ["a", "a", "b"], "label_value": ["no", "yes", "no"],

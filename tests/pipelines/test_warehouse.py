@@ -14,6 +14,14 @@ import pandas as pd
 import pytest
 
 from pipelines.resources.warehouse import Warehouse
+from tests.pipelines.warehouse_writes import (
+    columns,
+    comment_on,
+    create_table_as,
+    replace_partition,
+    table_exists,
+    write_table,
+)
 
 
 def _rows(version: str, n: int) -> pd.DataFrame:
@@ -48,11 +56,12 @@ def warehouse(tmp_path: Path) -> Warehouse:
 
 
 def test_reader_in_another_process_survives_a_materialization(warehouse: Warehouse) -> None:
-    warehouse.replace_partition("rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
 
     @dg.asset
     def publish_v2(warehouse: Warehouse) -> dg.MaterializeResult:
-        n = warehouse.replace_partition(
+        n = replace_partition(
+            warehouse,
             "rows", _rows("v2", 5), "model_version", "v2", schema="synthetic"
         )
         return dg.MaterializeResult(value=n)
@@ -89,40 +98,41 @@ def test_reader_in_another_process_survives_a_materialization(warehouse: Warehou
 
 
 def test_no_temporary_files_or_wal_left_behind(warehouse: Warehouse) -> None:
-    warehouse.replace_partition("rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
     names = sorted(p.name for p in warehouse.file.parent.iterdir())
     assert names == ["dagan_warehouse.duckdb", "dagan_warehouse.duckdb.lock"]
 
 
 def test_replace_partition_is_idempotent_and_keeps_other_versions(warehouse: Warehouse) -> None:
     for _ in range(2):
-        warehouse.replace_partition(
+        replace_partition(
+            warehouse,
             "rows", _rows("v1", 4), "model_version", "v1", schema="synthetic"
         )
     assert _count(warehouse, "v1") == 4
-    warehouse.replace_partition("rows", _rows("v2", 2), "model_version", "v2", schema="synthetic")
-    warehouse.replace_partition("rows", _rows("v1", 1), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v2", 2), "model_version", "v2", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 1), "model_version", "v1", schema="synthetic")
     assert (_count(warehouse, "v1"), _count(warehouse, "v2")) == (1, 2)
 
 
 def test_replace_partition_adds_new_columns(warehouse: Warehouse) -> None:
-    warehouse.replace_partition("rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
     wider = _rows("v2", 2).assign(extra=1.5)
-    warehouse.replace_partition("rows", wider, "model_version", "v2", schema="synthetic")
+    replace_partition(warehouse, "rows", wider, "model_version", "v2", schema="synthetic")
     got = warehouse.query("SELECT model_version, extra FROM synthetic.rows ORDER BY 1")
     assert got["extra"].isna().tolist() == [True, True, False, False]
 
 
 def test_replace_partition_rejects_foreign_keys(warehouse: Warehouse) -> None:
     with pytest.raises(ValueError, match="expected only 'v1'"):
-        warehouse.replace_partition("rows", _rows("v2", 2), "model_version", "v1", "synthetic")
+        replace_partition(warehouse, "rows", _rows("v2", 2), "model_version", "v1", "synthetic")
 
 
 def test_failed_cycle_publishes_nothing(warehouse: Warehouse) -> None:
-    warehouse.replace_partition("rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
     before = warehouse.file.read_bytes()
     with pytest.raises(RuntimeError, match="boom"), warehouse.write_cycle() as w:
-        w.execute("DELETE FROM synthetic.rows")
+        w.con.execute("DELETE FROM synthetic.rows")
         raise RuntimeError("boom")
     assert warehouse.file.read_bytes() == before
     assert _count(warehouse) == 3
@@ -130,11 +140,12 @@ def test_failed_cycle_publishes_nothing(warehouse: Warehouse) -> None:
 
 
 def test_read_only_connection_is_never_a_stale_cached_snapshot(warehouse: Warehouse) -> None:
-    warehouse.replace_partition("rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
     held = warehouse.read_only_connection()
     plain = duckdb.connect(str(warehouse.file), read_only=True)
     try:
-        warehouse.replace_partition(
+        replace_partition(
+            warehouse,
             "rows", _rows("v2", 2), "model_version", "v2", schema="synthetic"
         )
         # duckdb caches instances by path inside a process: a plain second connect is stale ...
@@ -156,10 +167,11 @@ _WRITER = textwrap.dedent(
     import sys
     import pandas as pd
     from pipelines.resources.warehouse import Warehouse
+    from tests.pipelines.warehouse_writes import replace_partition
     wh = Warehouse(path=sys.argv[1])
     for i in range(int(sys.argv[3])):
         key = f"{sys.argv[2]}-{i}"
-        wh.replace_partition("rows", pd.DataFrame({"model_version": [key], "x": [i]}),
+        replace_partition(wh, "rows", pd.DataFrame({"model_version": [key], "x": [i]}),
                              "model_version", key, schema="synthetic")
     """
 )
@@ -167,7 +179,7 @@ _WRITER = textwrap.dedent(
 
 def test_concurrent_publishers_never_lose_a_change(warehouse: Warehouse) -> None:
     rounds = 4
-    warehouse.replace_partition("rows", _rows("seed", 1), "model_version", "seed", "synthetic")
+    replace_partition(warehouse, "rows", _rows("seed", 1), "model_version", "seed", "synthetic")
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(warehouse.file), f"proc{k}", str(rounds)],
@@ -183,7 +195,7 @@ def test_concurrent_publishers_never_lose_a_change(warehouse: Warehouse) -> None
             for i in range(rounds):
                 key = f"{name}-{i}"
                 frame = pd.DataFrame({"model_version": [key], "x": [i]})
-                warehouse.replace_partition("rows", frame, "model_version", key, "synthetic")
+                replace_partition(warehouse, "rows", frame, "model_version", key, "synthetic")
         except BaseException as err:  # surfaced below
             errors.append(err)
 
@@ -204,11 +216,14 @@ def test_concurrent_publishers_never_lose_a_change(warehouse: Warehouse) -> None
 
 
 def test_comments_and_create_table_as(warehouse: Warehouse) -> None:
-    warehouse.write_table("utility", pd.DataFrame({"a": [1, 2]}), schema="metrics")
-    n = warehouse.create_table_as(
+    warehouse.publish(
+        lambda w: write_table(w, "utility", pd.DataFrame({"a": [1, 2]}), schema="metrics")
+    )
+    n = create_table_as(
+        warehouse,
         "twice", "SELECT a * 2 AS b FROM metrics.utility", schema="marts", comment="doubled"
     )
-    warehouse.comment_on("twice", "the doubled value", schema="marts", column="b")
+    comment_on(warehouse, "twice", "the doubled value", schema="marts", column="b")
     assert n == 2
     got = warehouse.query(
         "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = 'twice'"
@@ -216,10 +231,10 @@ def test_comments_and_create_table_as(warehouse: Warehouse) -> None:
     assert got["comment"].tolist() == ["doubled"]
     cols = warehouse.query("SELECT comment FROM duckdb_columns() WHERE table_name = 'twice'")
     assert cols["comment"].tolist() == ["the doubled value"]
-    assert warehouse.columns("twice", "marts") == [("b", "BIGINT")]
+    assert columns(warehouse, "twice", "marts") == [("b", "BIGINT")]
 
 
 def test_reading_before_anything_was_published_names_the_file(warehouse: Warehouse) -> None:
     with pytest.raises(FileNotFoundError, match="dagan_warehouse.duckdb"):
         warehouse.read_only_connection()
-    assert not warehouse.table_exists("rows", "synthetic")
+    assert not table_exists(warehouse, "rows", "synthetic")

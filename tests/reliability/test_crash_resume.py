@@ -28,6 +28,7 @@ from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
 from tests.pipelines.party_fixtures import adult_slice, needs_adult
+from tests.pipelines.warehouse_writes import replace_partition
 
 pytestmark = needs_adult
 
@@ -247,10 +248,11 @@ _KILLED_WAREHOUSE_WRITE = textwrap.dedent(
     import sys, time
     import pandas as pd
     from pipelines.resources.warehouse import Warehouse
+    from tests.pipelines.warehouse_writes import write_table
     with Warehouse(path=sys.argv[1]).write_cycle() as w:
-        w.execute("DELETE FROM synthetic.rows")
-        w.write_table("rows", pd.DataFrame({"model_version": ["v9"] * 5000, "x": range(5000)}),
-                      schema="synthetic")
+        w.con.execute("DELETE FROM synthetic.rows")
+        write_table(w, "rows", pd.DataFrame({"model_version": ["v9"] * 5000, "x": range(5000)}),
+                    schema="synthetic")
         print("inside", flush=True)
         time.sleep(600)
     """
@@ -260,7 +262,7 @@ _KILLED_WAREHOUSE_WRITE = textwrap.dedent(
 def test_killed_warehouse_writer_leaves_the_published_file_readable_and_unchanged(tmp_path):
     warehouse = Warehouse(path=str(tmp_path / "wh.duckdb"), lock_timeout_s=30)
     rows = pd.DataFrame({"model_version": ["v1"] * 3, "x": [1, 2, 3]})
-    warehouse.replace_partition("rows", rows, "model_version", "v1", schema="synthetic")
+    replace_partition(warehouse, "rows", rows, "model_version", "v1", schema="synthetic")
     before = hashlib.sha256(warehouse.file.read_bytes()).hexdigest()
 
     proc = _start(_KILLED_WAREHOUSE_WRITE, str(warehouse.file))
@@ -274,7 +276,7 @@ def test_killed_warehouse_writer_leaves_the_published_file_readable_and_unchange
     # the dead writer's lock died with it; the next writer publishes and sweeps its copy
     started = time.monotonic()
     more = pd.DataFrame({"model_version": ["v2"], "x": [10]})
-    warehouse.replace_partition("rows", more, "model_version", "v2", schema="synthetic")
+    replace_partition(warehouse, "rows", more, "model_version", "v2", schema="synthetic")
     assert time.monotonic() - started < 10
     assert not list(tmp_path.glob("wh.duckdb.writing-*"))
     assert warehouse.query("SELECT count(*) AS n FROM synthetic.rows")["n"].iloc[0] == 4

@@ -1,5 +1,5 @@
 """Privacy of the released rows: the membership-inference audit, the synthetic_privacy asset check
-and where the audit is reported (metrics.privacy, the benchmark table)."""
+of the evaluation asset and where the audit is reported (metrics.privacy, the benchmark table)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dagan_core.metrics import evaluate, membership_inference_audit, privacy_report
-from pipelines.defs.synthesis.checks import synthetic_privacy
+from pipelines.defs.evaluation.assets import utility_metrics
 from pipelines.defs.training.data import training_record
 from pipelines.partitions import model_versions
 from pipelines.resources.model_store import ModelStore
@@ -17,6 +17,7 @@ from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
 from tests.conftest import make_party
 from tests.pipelines.party_fixtures import adult_slice, needs_adult
+from tests.pipelines.warehouse_writes import replace_partition
 
 DISCRETE = ["color", "y"]
 
@@ -53,7 +54,7 @@ def test_audit_is_part_of_the_privacy_report(population):
 def test_evaluation_asset_writes_the_audit_to_metrics_privacy():
     from datetime import UTC, datetime
 
-    from pipelines.defs.evaluation.tables import metrics_tables
+    from pipelines.defs.evaluation.metrics_frames import metrics_tables
 
     real = pd.concat(
         [adult_slice(0, 200).assign(party="a"), adult_slice(200, 300).assign(party="b")],
@@ -105,19 +106,21 @@ def published(tmp_path, monkeypatch):
     warehouse = Warehouse(path=str(tmp_path / "wh.duckdb"))
 
     def publish(rows: pd.DataFrame) -> dg.ExecuteInProcessResult:
-        """Publish ``rows`` as version v1's synthetic rows and run the real check on them."""
+        """Publish ``rows`` as version v1's synthetic rows and evaluate them (which runs the
+        check)."""
         @dg.asset(name="synthetic_table", partitions_def=model_versions)
         def controlled_rows(context, warehouse: Warehouse) -> None:
             frame = rows.assign(party="a", model_version=context.partition_key)
-            warehouse.replace_partition("rows", frame, "model_version", context.partition_key,
+            replace_partition(warehouse, "rows", frame, "model_version", context.partition_key,
                                         schema="synthetic")
 
         with dg.DagsterInstance.ephemeral() as instance:
             instance.add_dynamic_partitions("model_versions", ["v1"])
             return dg.materialize(
-                [controlled_rows, synthetic_privacy], partition_key="v1", instance=instance,
+                [controlled_rows, utility_metrics], partition_key="v1", instance=instance,
                 resources={"model_store": models, "party_store": parties,
                            "warehouse": warehouse},
+                run_config=dg.RunConfig(ops={"utility_metrics": {"config": {"models": ["lr"]}}}),
             )
 
     return tables, holdout, publish
@@ -133,6 +136,8 @@ def test_privacy_check_warns_when_synthetic_rows_copy_training_rows(published):
     assert result.success  # a warning never blocks
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and check.severity.value == "WARN"
+    assert check.asset_key == utility_metrics.key and check.partition == "v1"
+    assert check.blocking is False
     assert "closer to training rows than unseen real rows do" in check.description
     assert "50.00% of synthetic rows copy a training row exactly" in check.description
     meta = {k: v.value for k, v in check.metadata.items()}
@@ -151,3 +156,12 @@ def test_privacy_check_passes_rows_as_far_as_unseen_real_rows(published):
     meta = {k: v.value for k, v in check.metadata.items()}
     assert meta["dcr_synth_p5"] == meta["dcr_holdout_p5"] > 0
     assert np.isclose(meta["exact_copy_rate_synth"], meta["exact_copy_rate_holdout"])
+
+
+def test_the_test_set_has_one_source(tmp_path, monkeypatch):
+    from pipelines.defs.evaluation.config import EvaluationConfig
+
+    monkeypatch.setenv("DAGAN_TEST_SET", str(tmp_path / "from_env.csv"))
+    assert EvaluationConfig().test_set_file() == tmp_path / "from_env.csv"
+    configured = EvaluationConfig(test_set_path=str(tmp_path / "configured.parquet"))
+    assert configured.test_set_file() == tmp_path / "configured.parquet"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 from pydantic import Field
+
+from pipelines import settings
 
 
 class EvaluationConfig(dg.Config):
@@ -33,6 +37,10 @@ class EvaluationConfig(dg.Config):
     )
     test_set_path: str | None = Field(
         default=None,
-        description="Real held-out table (CSV or Parquet); default: settings.test_set_path() "
-        "(DAGAN_TEST_SET).",
+        description="Real held-out table (CSV or Parquet), the test set of TSTR/TRTR and the "
+        "unseen rows of the privacy check; default: settings.test_set_path() (DAGAN_TEST_SET).",
     )
+
+    def test_set_file(self) -> Path:
+        """The real held-out table: ``test_set_path`` if set, else ``DAGAN_TEST_SET``."""
+        return Path(self.test_set_path) if self.test_set_path else settings.test_set_path()

@@ -16,11 +16,11 @@ import pyarrow as pa
 
 from dagan_core.errors import InvalidDataError
 from pipelines import gx_runner
+from pipelines.chunked_tables import ChunkedTable
 from pipelines.contract_meta import shared_table_schema
 from pipelines.metadata import json_value, md_table
 from pipelines.resources.landing import SOURCE_FILES, FileRows
 from pipelines.resources.party_store import QUARANTINE, VALIDATED, PartyStore
-from pipelines.tables import ChunkedTable
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dagan_core.data.schema import (
     validate_table,
 )
 from dagan_core.data.summary import PartySummary, summarize_party
-from pipelines.tables import ChunkedTable
+from pipelines.chunked_tables import ChunkedTable
 
 
 class StoredColumns:

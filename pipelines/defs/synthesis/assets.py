@@ -3,24 +3,18 @@
 
 import dagster as dg
 
+from pipelines.class_mix import class_mix_comparison, real_class_mix, synthetic_class_mix
 from pipelines.defs.synthesis.config import SynthesisConfig
-from pipelines.defs.synthesis.sampling import (
-    allocate_rows,
-    class_mix_comparison,
-    real_class_mix,
-    sample_parties,
-    synthetic_class_mix,
-)
-from pipelines.defs.synthesis.tables import (
+from pipelines.defs.synthesis.distributions import column_comparisons, plotted_columns
+from pipelines.defs.synthesis.rows_schema import (
     COMMENT,
     KEY,
     SCHEMA,
     TABLE,
     column_comments,
-    column_comparisons,
-    plotted_columns,
     rows_schema,
 )
+from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
 from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions

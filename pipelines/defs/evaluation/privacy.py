@@ -1,12 +1,13 @@
-"""The privacy check of a model version's synthetic rows (the work behind the asset check).
+"""The ``synthetic_privacy`` check of a model version's synthetic rows, read off the privacy
+report the evaluation computes (``metrics.privacy``), so the report is computed once.
 
 Distance to closest record (DCR) and exact copies, synthetic rows against unseen real rows: a
 synthetic table whose rows sit closer to the training rows than fresh real rows do, or copy them
 more often, reproduces training rows rather than their distribution. The membership-inference
 AUC of the same rows is reported alongside (dagan_core.metrics.membership).
 
-Training rows are the parties' validated rows, read here for evaluation only (like the evaluation
-asset): only the distances' summary leaves this step. Unseen rows are the real test set.
+Training rows are the parties' validated rows, read by the evaluation asset for evaluation only;
+unseen rows are the real test set. Only the distances' summary leaves the step.
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.defs.synthesis.tables import KEY, SCHEMA, TABLE
-from pipelines.defs.training.assets import TRAINING_SUMMARY
 from pipelines.metadata import json_value
-from pipelines.resources.model_store import ModelStore
-from pipelines.resources.party_store import PartyStore
-from pipelines.resources.warehouse import Warehouse
 
 CHECK_NAME = "synthetic_privacy"
-#: Training rows the nearest-neighbour index holds at most (a seeded subsample beyond it).
-MAX_TRAIN_ROWS = 50_000
+CHECK_DESCRIPTION = (
+    "Warns when the version's synthetic rows sit closer to the training rows (the parties' "
+    "validated rows) than unseen real rows (the evaluation's test set, DAGAN_TEST_SET unless "
+    "configured) do: 5th percentile of the distance to the closest training row, and exact-copy "
+    "rate. Also reports the membership-inference AUC. Never blocks."
+)
+
+
+def privacy_check_spec(asset: str, partitions_def: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
+    """The check's spec on the evaluation asset: non-blocking, partitioned like the asset so each
+    model version has its own verdict."""
+    return dg.AssetCheckSpec(
+        CHECK_NAME,
+        asset=asset,
+        blocking=False,
+        description=CHECK_DESCRIPTION,
+        partitions_def=partitions_def,
+    )
 
 
 def privacy_findings(report: Mapping[str, float]) -> list[str]:
@@ -48,24 +60,10 @@ def privacy_findings(report: Mapping[str, float]) -> list[str]:
 
 
 def privacy_check_result(
-    version: str,
-    model_store: ModelStore,
-    party_store: PartyStore,
-    warehouse: Warehouse,
-    holdout_path: Path,
-    seed: int = 0,
+    version: str, report: Mapping[str, float], holdout_path: Path, training_rows: int
 ) -> dg.AssetCheckResult:
-    """Passes, or warns (never blocks) with the reasons, for one model version."""
-    from dagan_core.metrics import privacy_report  # scikit-learn: imported at run time only
-
-    # the evaluation domain imports this package: import its readers at run time
-    from pipelines.defs.evaluation.tables import cap_rows, pooled_real_rows, read_test_set
-
-    record = model_store.read_json(version, TRAINING_SUMMARY)
-    synthetic = warehouse.read_partition(TABLE, KEY, version, schema=SCHEMA).drop(columns=[KEY])
-    train = cap_rows(pooled_real_rows(party_store, list(record["parties"])), MAX_TRAIN_ROWS, seed)
-    holdout = read_test_set(holdout_path, record["columns"])
-    report = privacy_report(train, synthetic, holdout, record["discrete_columns"], seed=seed)
+    """Passes, or warns (never blocks) with the reasons, for one model version's privacy report
+    (``dagan_core.metrics.privacy_report`` output)."""
     findings = privacy_findings(report)
     if findings:
         description = f"model version {version!r}: " + "; ".join(findings)
@@ -78,11 +76,12 @@ def privacy_check_result(
     metadata: dict[str, Any] = {
         "model_version": version,
         "holdout": dg.MetadataValue.path(str(holdout_path)),
-        "training_rows": len(train),
+        "training_rows": int(training_rows),
         **{k: float(v) for k, v in report.items()},
         "findings": json_value(findings),
     }
     return dg.AssetCheckResult(
+        check_name=CHECK_NAME,
         passed=not findings,
         severity=dg.AssetCheckSeverity.WARN,
         description=description,

@@ -1,5 +1,4 @@
-"""What the synthesis asset writes: the columns of ``synthetic.rows`` and their descriptions,
-and the real-vs-synthetic column distributions shown on each materialization.
+"""The real-vs-synthetic column distributions shown on each synthesis materialization.
 
 The real side of every comparison comes from the party summaries saved with the checkpoint
 (category counts and per-party Gaussian mixtures, the aggregates each party already shared to
@@ -11,42 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 
-from pipelines.contract_meta import column_docs
 from pipelines.plots import ColumnComparison
 
-SCHEMA, TABLE, KEY = "synthetic", "rows", "model_version"
-COMMENT = (
-    "Synthetic rows: the shared schema's columns, the party whose distribution made the row, "
-    "and the model_version (model_versions partition) that generated it."
-)
-#: Columns the pipeline adds to the shared schema.
-EXTRA_COLUMNS = {
-    "party": (
-        "string",
-        "Party whose distribution generated the row (the generator is conditioned on the party).",
-    ),
-    KEY: ("string", "Model version (model_versions partition) whose checkpoint generated the row."),
-}
 #: How many continuous and discrete columns the histograms show unless configured.
 DEFAULT_PLOTTED = 2
-
-
-def column_comments() -> dict[str, str]:
-    """Column name -> COMMENT text of every column of ``synthetic.rows``."""
-    comments = {name: doc.text() for name, doc in column_docs().items()}
-    comments.update({name: text for name, (_, text) in EXTRA_COLUMNS.items()})
-    return comments
-
-
-def rows_schema() -> dg.TableSchema:
-    """``dg.TableSchema`` of ``synthetic.rows`` as the contract defines it (before any run)."""
-    columns = [doc.table_column() for doc in column_docs().values()]
-    columns += [dg.TableColumn(n, t, description=d) for n, (t, d) in EXTRA_COLUMNS.items()]
-    return dg.TableSchema(columns=columns)
 
 
 def plotted_columns(
