@@ -120,6 +120,23 @@ def _write(out: Path, stem: str, cert: x509.Certificate, key) -> tuple[Path, Pat
     return cert_path, key_path
 
 
+def issue_certificate(ca_cert: Path, ca_key: Path, name: str, out_dir: str | Path, *,
+                      role: str, days: int = 30) -> TLSFiles:
+    """Issue one more certificate from an authority written by :func:`make_certificates`.
+
+    ``role``: "party" (a server certificate naming the party) or "coordinator" (a client
+    certificate). Writes ``<name>.pem`` and ``<name>.key`` under ``out_dir``.
+    """
+    usage = {"party": ExtendedKeyUsageOID.SERVER_AUTH,
+             "coordinator": ExtendedKeyUsageOID.CLIENT_AUTH}[role]
+    ca = x509.load_pem_x509_certificate(Path(ca_cert).read_bytes())
+    key = serialization.load_pem_private_key(Path(ca_key).read_bytes(), password=None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = _write(out, name, *_leaf(check_name(name), usage, ca, key, days))
+    return TLSFiles(Path(ca_cert), cert_path, key_path)
+
+
 def make_certificates(out_dir: str | Path, parties: list[str], *,
                       coordinator: str = COORDINATOR, days: int = 30) -> Certificates:
     """Create an authority, a coordinator certificate and one certificate per party.
