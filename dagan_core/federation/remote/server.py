@@ -137,7 +137,11 @@ class PartyServer:
                            f"{type(exc).__name__}: {exc}") from None
         if isinstance(reply, m.Conditions):
             self._expected_rows = len(reply.blocks)
-        data = codec.encode(reply, session=frame.session, seq=frame.seq)
+        try:
+            data = codec.encode(reply, session=frame.session, seq=frame.seq)
+        except CodecError as exc:
+            raise _Refusal(grpc.StatusCode.INTERNAL, f"the party's reply to "
+                           f"{type(frame.message).__name__} was refused: {exc}") from None
         self._session, self._seq, self._cached = frame.session, frame.seq, data
         return data
 
