@@ -130,11 +130,11 @@ class RemoteTransport:
         if party not in self._calls:
             raise DAGANError(f"no endpoint configured for party {party!r}")
         step = self._step(party, message)
-        self._seq[party] += 1
         try:
-            data = codec.encode(message, session=self.session, seq=self._seq[party])
+            data = codec.encode(message, session=self.session, seq=self._seq[party] + 1)
         except CodecError as exc:
             raise ProtocolError(f"request not sent: {exc}", party=party, step=step) from None
+        self._seq[party] += 1
         answer = self._call_with_retries(party, step, data)
         try:
             frame = codec.decode(answer, direction="reply")

@@ -65,7 +65,7 @@ class PartyServer:
         self._lock = threading.Lock()
         self._session: str | None = None
         self._seq = 0
-        self._cached: bytes | None = None
+        self._cached: bytes | _Refusal | None = None  # outcome of the last request
         self._expected_rows: int | None = None
         ca, cert, key = tls.read()
         creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
@@ -123,11 +123,24 @@ class PartyServer:
             raise _Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {exc}") from None
 
     def _answer(self, frame: codec.Frame) -> bytes:
-        if frame.session == self._session and frame.seq == self._seq and self._cached:
+        same = frame.session == self._session
+        if same and frame.seq == self._seq and self._cached is not None:
+            if isinstance(self._cached, _Refusal):  # a retry of a request just refused
+                raise self._cached
             return self._cached  # a retry of the request just answered
-        if frame.session == self._session and frame.seq != self._seq + 1:
+        if same and frame.seq != self._seq + 1:
             raise _Refusal(grpc.StatusCode.FAILED_PRECONDITION,
                            f"request {frame.seq} out of order (last answered: {self._seq})")
+        try:
+            outcome: bytes | _Refusal = self._apply(frame)
+        except _Refusal as refusal:
+            outcome = refusal
+        self._session, self._seq, self._cached = frame.session, frame.seq, outcome
+        if isinstance(outcome, _Refusal):
+            raise outcome
+        return outcome
+
+    def _apply(self, frame: codec.Frame) -> bytes:
         self._check_rows(frame.message)
         try:
             reply = self.party.handle(frame.message)
@@ -138,12 +151,10 @@ class PartyServer:
         if isinstance(reply, m.Conditions):
             self._expected_rows = len(reply.blocks)
         try:
-            data = codec.encode(reply, session=frame.session, seq=frame.seq)
+            return codec.encode(reply, session=frame.session, seq=frame.seq)
         except CodecError as exc:
             raise _Refusal(grpc.StatusCode.INTERNAL, f"the party's reply to "
                            f"{type(frame.message).__name__} was refused: {exc}") from None
-        self._session, self._seq, self._cached = frame.session, frame.seq, data
-        return data
 
     def _check_rows(self, message: Any) -> None:
         rows = getattr(message, "fake_rows", None)
