@@ -185,3 +185,14 @@ def test_a_retried_request_is_answered_from_the_cache(certs):
                 call(codec.encode(m.ConditionRequest(3), session="run-1", seq=5), timeout=2)
     assert first == again
     assert party.applied == ["ConditionRequest"]
+
+
+def test_dagan_core_does_not_import_grpc_or_cryptography():
+    import subprocess
+    import sys
+
+    code = ("import sys, dagan_core, dagan_core.synthesizers, dagan_core.federation.transport; "
+            "print(sorted(m for m in ('grpc', 'cryptography') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
