@@ -67,6 +67,8 @@ class FitRun:
 
     Attributes:
         trainer: the strategy's trainer; its generator(s) are the ones being trained.
+        encoder: the global encoder the trainer's rows were encoded with.
+        summaries: party name -> its summary.
         history: the statistics of the epochs run so far (resumed ones included).
     """
 
@@ -79,8 +81,8 @@ class FitRun:
         self.history: list[dict[str, Any]] = []
         self._synth = synth
         self._steps = steps
-        self._encoder = encoder
-        self._summaries = summaries
+        self.encoder = encoder
+        self.summaries = summaries
         self._on_epoch_end = on_epoch_end
         self._checkpoint_dir = checkpoint_dir
         self._epoch = self._resume()
@@ -105,7 +107,7 @@ class FitRun:
     def model(self, privacy: dict[str, Any] | None = None) -> FittedModel:
         """The model as it stands (its generators are the live ones, not copies)."""
         return FittedModel.from_generators(
-            self._synth.config, self._encoder, self._summaries, self.trainer.generators(),
+            self._synth.config, self.encoder, self.summaries, self.trainer.generators(),
             self._synth.device, history=self.history, privacy=privacy)
 
     def run_epoch(self) -> EpochStats:
@@ -133,7 +135,7 @@ class FitRun:
 
     def _epoch_stats(self, epoch: int, raw: dict[str, Any]) -> EpochStats:
         alpha, pi = self.trainer.attention()
-        classes = [str(v) for v in self._encoder.vocab[self._encoder.schema.label]]
+        classes = [str(v) for v in self.encoder.vocab[self.encoder.schema.label]]
         critic = raw["critic"]
         spent = self.trainer.dp_epsilon()
         per_round = self.trainer.weight_noise_epsilon()
