@@ -132,9 +132,12 @@ class Synthesizer:
 
         Same arguments as :meth:`fit`, which is exactly these steps.
         """
-        return begin_fit(self, parties, label, discrete_columns, encoder=encoder,
-                         summaries=summaries, on_epoch_end=on_epoch_end,
-                         checkpoint_dir=checkpoint_dir)
+        return begin_fit(self.config, self.device, parties, label, discrete_columns,
+                         encoder=encoder, summaries=summaries, on_epoch_end=on_epoch_end,
+                         checkpoint_dir=checkpoint_dir, publish=self._publish)
+
+    def _publish(self, model: FittedModel) -> None:
+        self.model = model
 
     # ---- sampling -----------------------------------------------------------------------------
     def _fitted(self, action: str) -> FittedModel:

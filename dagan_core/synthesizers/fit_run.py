@@ -10,12 +10,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from dagan_core.checkpoint import load_training_state, save_training_state
+from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
@@ -24,9 +26,6 @@ from dagan_core.prepare import agree_schema, build_encoder, check_prepared, part
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
 from dagan_core.synthesizers.trainers import make_trainer
-
-if TYPE_CHECKING:
-    from dagan_core.synthesizers.base import Synthesizer
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +71,21 @@ class FitRun:
         history: the statistics of the epochs run so far (resumed ones included).
     """
 
-    def __init__(self, synth: Synthesizer, trainer: Any, steps: int, *, encoder: TableEncoder,
-                 summaries: dict[str, PartySummary],
+    def __init__(self, config: SynthesizerConfig, device: torch.device, trainer: Any,
+                 steps: int, *, encoder: TableEncoder, summaries: dict[str, PartySummary],
                  on_epoch_end: Callable[[EpochStats], None] | None,
-                 checkpoint_dir: str | Path | None):
-        """Start at the first epoch, or after the last one saved in ``checkpoint_dir``."""
+                 checkpoint_dir: str | Path | None,
+                 publish: Callable[[FittedModel], None] | None):
+        """Start at the first epoch, or after the last one saved in ``checkpoint_dir``.
+
+        ``publish`` receives the model before each ``on_epoch_end`` call and at ``finish`` (the
+        synthesizer samples from what it receives).
+        """
         self.trainer = trainer
+        self.config = config
+        self.device = device
         self.history: list[dict[str, Any]] = []
-        self._synth = synth
+        self._publish = publish or (lambda model: None)
         self._steps = steps
         self.encoder = encoder
         self.summaries = summaries
@@ -90,12 +96,12 @@ class FitRun:
     @property
     def epochs_left(self) -> int:
         """Epochs still to run."""
-        return max(0, self._synth.config.train.epochs - self._epoch)
+        return max(0, self.config.train.epochs - self._epoch)
 
     def _resume(self) -> int:
         if self._checkpoint_dir is None:
             return 0
-        found = load_training_state(self._checkpoint_dir, self._synth.device)
+        found = load_training_state(self._checkpoint_dir, self.device)
         if found is None:
             return 0
         epoch, state, history = found
@@ -107,8 +113,8 @@ class FitRun:
     def model(self, privacy: dict[str, Any] | None = None) -> FittedModel:
         """The model as it stands (its generators are the live ones, not copies)."""
         return FittedModel.from_generators(
-            self._synth.config, self.encoder, self.summaries, self.trainer.generators(),
-            self._synth.device, history=self.history, privacy=privacy)
+            self.config, self.encoder, self.summaries, self.trainer.generators(), self.device,
+            history=self.history, privacy=privacy)
 
     def run_epoch(self) -> EpochStats:
         """Train one epoch; record, checkpoint and report it."""
@@ -123,15 +129,15 @@ class FitRun:
             save_training_state(self._checkpoint_dir, epoch, self.trainer.state_dict(),
                                 self.history)
         if self._on_epoch_end is not None:
-            self._synth.model = self.model()  # sampling inside the callback is allowed
+            self._publish(self.model())  # sampling inside the callback is allowed
             self._on_epoch_end(stats)
         return stats
 
     def finish(self) -> FittedModel:
-        """The fitted model, with its privacy accounting; the synthesizer now samples from it."""
-        report = privacy_report(self._synth.config, self.trainer, self._epoch)
-        self._synth.model = self.model(report)
-        return self._synth.model
+        """The fitted model, with its privacy accounting (also handed to ``publish``)."""
+        model = self.model(privacy_report(self.config, self.trainer, self._epoch))
+        self._publish(model)
+        return model
 
     def _epoch_stats(self, epoch: int, raw: dict[str, Any]) -> EpochStats:
         alpha, pi = self.trainer.attention()
@@ -151,11 +157,11 @@ class FitRun:
             dp_epsilon=None if spent is None else {p: e for p, (e, _) in spent.items()},
             dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
             fedsyn_epsilon_per_round=per_round,
-            fedsyn_epsilon=fedsyn_epsilon(self._synth.config, per_round, epoch + 1),
+            fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
         )
 
 
-def _prepare(synth: Synthesizer, parties: Mapping[str, pd.DataFrame], label: str,
+def _prepare(config: SynthesizerConfig, parties: Mapping[str, pd.DataFrame], label: str,
              discrete_columns: Sequence[str] | None, encoder: TableEncoder | None,
              summaries: Mapping[str, PartySummary] | None
              ) -> tuple[dict[str, pd.DataFrame], TableEncoder, dict[str, PartySummary]]:
@@ -165,37 +171,37 @@ def _prepare(synth: Synthesizer, parties: Mapping[str, pd.DataFrame], label: str
     schema = encoder.schema if encoder is not None else agree_schema(declared, label)
     tables = {p: validate_table(p, parties[p], schema) for p in names}
     if summaries is None:
-        model = synth.config.model
-        summaries = {p: summarize_party(p, tables[p], schema, model.max_modes,
-                                        synth.config.train.seed) for p in names}
+        summaries = {p: summarize_party(p, tables[p], schema, config.model.max_modes,
+                                        config.train.seed) for p in names}
     else:  # in party order (the encoder merges them in that order)
         summaries = {**{p: summaries[p] for p in names if p in summaries}, **summaries}
     if encoder is None:
-        encoder = build_encoder(schema, summaries.values(), synth.config)
+        encoder = build_encoder(schema, summaries.values(), config)
     check_prepared(names, encoder, summaries)
     return tables, encoder, summaries
 
 
-def begin_fit(synth: Synthesizer, parties: Mapping[str, pd.DataFrame], label: str,
+def begin_fit(config: SynthesizerConfig, device: torch.device,
+              parties: Mapping[str, pd.DataFrame], label: str,
               discrete_columns: Sequence[str] | None = None, *,
               encoder: TableEncoder | None = None,
               summaries: Mapping[str, PartySummary] | None = None,
               on_epoch_end: Callable[[EpochStats], None] | None = None,
-              checkpoint_dir: str | Path | None = None) -> FitRun:
+              checkpoint_dir: str | Path | None = None,
+              publish: Callable[[FittedModel], None] | None = None) -> FitRun:
     """Check and encode the parties' tables and build the trainer (see ``Synthesizer.fit``)."""
     if not isinstance(parties, Mapping) or not parties:
         raise InvalidDataError("parties must be a non-empty mapping of name -> DataFrame")
-    cfg = synth.config
-    seeds = np.random.SeedSequence(cfg.train.seed)
-    tables, encoder, summaries = _prepare(synth, parties, label, discrete_columns, encoder,
+    seeds = np.random.SeedSequence(config.train.seed)
+    tables, encoder, summaries = _prepare(config, parties, label, discrete_columns, encoder,
                                           summaries)
     encoded = {p: encoder.encode(t, party=p) for p, t in tables.items()}
     del tables
     logger.info("encoded %d parties, %d rows, width %d", len(encoded),
                 sum(len(x) for x in encoded.values()), encoder.layout.data_dim)
-    trainer = make_trainer(encoded, encoder.layout, cfg, seeds.spawn(1)[0], synth.device)
+    trainer = make_trainer(encoded, encoder.layout, config, seeds.spawn(1)[0], device)
     del encoded
     total = sum(s.n_rows for s in summaries.values())
-    steps = max(1, total // cfg.train.batch_size)
-    return FitRun(synth, trainer, steps, encoder=encoder, summaries=summaries,
-                  on_epoch_end=on_epoch_end, checkpoint_dir=checkpoint_dir)
+    steps = max(1, total // config.train.batch_size)
+    return FitRun(config, device, trainer, steps, encoder=encoder, summaries=summaries,
+                  on_epoch_end=on_epoch_end, checkpoint_dir=checkpoint_dir, publish=publish)
