@@ -55,7 +55,7 @@ class CrossPartyProfile:
         """JSON-ready dictionary of every field."""
         return asdict(self)
 
-    def toframe(self) -> pd.DataFrame:
+    def to_frame(self) -> pd.DataFrame:
         """Long tidy frame (party, kind, column, value, metric); pooled rows have party None."""
         lab = self.label
         rows: list[tuple[Any, ...]] = [(None, "size_ratio", None, None, self.size_ratio)]

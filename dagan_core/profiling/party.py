@@ -63,7 +63,7 @@ class PartyProfile:
         """JSON-ready dictionary of every field."""
         return asdict(self)
 
-    def toframe(self) -> pd.DataFrame:
+    def to_frame(self) -> pd.DataFrame:
         """Long tidy frame (party, kind, column, value, metric), one number per row."""
         p, lab = self.party, self.label
         rows: list[tuple[Any, ...]] = [
