@@ -39,6 +39,8 @@ _LAZY = {
     "load_synthesizer": "dagan_core.synthesizers.factory",
     "Synthesizer": "dagan_core.synthesizers.base",
     "EpochStats": "dagan_core.synthesizers.base",
+    "FittedModel": "dagan_core.synthesizers.fitted_model",
+    "FitRun": "dagan_core.synthesizers.fit_run",
 }
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "DAGANError",
     "EpochStats",
     "FederationConfig",
+    "FitRun",
+    "FittedModel",
     "InvalidDataError",
     "ModelConfig",
     "NotFittedError",

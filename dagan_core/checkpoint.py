@@ -1,6 +1,6 @@
 """Checkpoints: data, not pickles.
 
-A saved synthesizer is a folder with
+A saved model (:class:`FittedModel`) is a folder with
 - ``config.json``: the full :class:`SynthesizerConfig`;
 - ``encoder.json``: schema, category vocabularies and global mixtures;
 - ``summaries.json``: each party's summary (row count, category counts, mixture parameters);
@@ -24,7 +24,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -32,9 +32,7 @@ from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.summary import PartySummary
 from dagan_core.errors import DAGANError
-
-if TYPE_CHECKING:
-    from dagan_core.synthesizers.base import Synthesizer
+from dagan_core.synthesizers.fitted_model import FittedModel
 
 FORMAT_VERSION = 1
 
@@ -70,28 +68,25 @@ def _dump(obj: Any, path: Path) -> None:
     path.write_text(json.dumps(obj, indent=1, default=str))
 
 
-def save_synthesizer(synth: Synthesizer, path: str | Path) -> None:
-    """Write a fitted synthesizer (see module docstring)."""
+def save_model(model: FittedModel, path: str | Path) -> None:
+    """Write a fitted model (see module docstring)."""
 
     def write(tmp: Path) -> None:
-        _dump({"format_version": FORMAT_VERSION, **synth.config.to_dict()}, tmp / "config.json")
-        _dump(synth.encoder.to_dict(), tmp / "encoder.json")
-        _dump([s.to_dict() for s in synth.summaries.values()], tmp / "summaries.json")
-        _dump(synth.history, tmp / "history.json")
-        _dump(synth.privacy, tmp / "privacy.json")
-        torch.save({
-            "generators": [{k: v.detach().cpu() for k, v in g.state_dict().items()}
-                           for g in synth._generators],
-            "code_generator": list(synth._code_generator),
-        }, tmp / "generators.pt")
+        _dump({"format_version": FORMAT_VERSION, **model.config.to_dict()}, tmp / "config.json")
+        _dump(model.encoder.to_dict(), tmp / "encoder.json")
+        _dump([s.to_dict() for s in model.summaries.values()], tmp / "summaries.json")
+        _dump(model.history, tmp / "history.json")
+        _dump(model.privacy, tmp / "privacy.json")
+        torch.save({"generators": model.generator_states(),
+                    "code_generator": list(model.code_generator)}, tmp / "generators.pt")
 
     _atomic_dir(Path(path), write)
 
 
-def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
-    """Load a synthesizer saved by :meth:`Synthesizer.save` onto ``device``."""
+def load_model(path: str | Path, device: str = "cpu") -> FittedModel:
+    """Load a model written by :func:`save_model` onto ``device`` ("auto", "cpu" or "cuda")."""
     from dagan_core.federation.coordinator import make_generator
-    from dagan_core.synthesizers.base import Synthesizer
+    from dagan_core.synthesizers.device import resolve_device
 
     path = Path(path)
     _recover(path)
@@ -101,23 +96,24 @@ def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
     if raw.pop("format_version", None) != FORMAT_VERSION:
         raise DAGANError(f"{path} was written by an incompatible version")
     config = SynthesizerConfig.from_dict(raw).replace(device=device)
-    synth = Synthesizer(config)
-    synth.encoder = TableEncoder.from_dict(json.loads((path / "encoder.json").read_text()))
+    dev = resolve_device(config.train.device)
+    encoder = TableEncoder.from_dict(json.loads((path / "encoder.json").read_text()))
     summaries = [PartySummary.from_dict(d)
                  for d in json.loads((path / "summaries.json").read_text())]
-    synth.summaries = {s.party: s for s in summaries}
-    synth.history = json.loads((path / "history.json").read_text())
+    privacy = None
     if (path / "privacy.json").exists():  # absent from models saved before DP existed
-        synth.privacy = json.loads((path / "privacy.json").read_text())
-    weights = torch.load(path / "generators.pt", map_location=synth.device, weights_only=True)
-    gen = torch.Generator(device=synth.device)
+        privacy = json.loads((path / "privacy.json").read_text())
+    weights = torch.load(path / "generators.pt", map_location=dev, weights_only=True)
+    gen = torch.Generator(device=dev)
+    generators = []
     for state in weights["generators"]:
-        g = make_generator(synth.encoder.layout, len(summaries), config, synth.device, gen)
+        g = make_generator(encoder.layout, len(summaries), config, dev, gen)
         g.load_state_dict(state)
         g.eval()
-        synth._generators.append(g)
-    synth._code_generator = list(weights["code_generator"])
-    return synth
+        generators.append(g)
+    return FittedModel(config, encoder, {s.party: s for s in summaries}, generators,
+                       list(weights["code_generator"]), dev,
+                       history=json.loads((path / "history.json").read_text()), privacy=privacy)
 
 
 def save_training_state(directory: str | Path, epoch: int, state: dict[str, Any],

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dagan_core.errors import ConfigError
+from dagan_core.strategies import get_strategy, strategy_names
 
-STRATEGIES = ("dagan", "mdgan", "swift", "fedsyn", "local", "centralized")
+#: every registered strategy name (see :mod:`dagan_core.strategies`)
+STRATEGIES = strategy_names()
 
 
 def _check(cond: bool, name: str, value: Any, rule: str) -> None:
@@ -236,16 +238,6 @@ _GROUPS = {
     "privacy": PrivacyConfig,
 }
 
-# Preset overrides applied by strategy before the user's own hyperparameters.
-_PRESETS: dict[str, dict[str, Any]] = {
-    "dagan": {},
-    "mdgan": {"local_attention": False, "global_attention": False},
-    "swift": {"local_attention": False, "global_attention": False},
-    "fedsyn": {"local_attention": False, "global_attention": False},
-    "local": {"local_attention": False, "global_attention": False},
-    "centralized": {"local_attention": False, "global_attention": False},
-}
-
 
 @dataclass(frozen=True)
 class SynthesizerConfig:
@@ -259,10 +251,7 @@ class SynthesizerConfig:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(
-                f"unknown strategy {self.strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
-            )
+        get_strategy(self.strategy)
 
     @staticmethod
     def hyperparameter_names() -> dict[str, str]:
@@ -277,10 +266,7 @@ class SynthesizerConfig:
             ConfigError: on an unknown strategy or hyperparameter name (the message lists the
                 valid ones) or an invalid value.
         """
-        if strategy not in STRATEGIES:
-            raise ConfigError(
-                f"unknown strategy {strategy!r}; valid strategies: {', '.join(STRATEGIES)}"
-            )
+        presets = get_strategy(strategy).presets
         names = cls.hyperparameter_names()
         unknown = sorted(set(hyperparameters) - set(names))
         if unknown:
@@ -288,7 +274,7 @@ class SynthesizerConfig:
                 f"unknown hyperparameter(s) {', '.join(unknown)}; valid names: "
                 f"{', '.join(sorted(names))}"
             )
-        merged = {**_PRESETS[strategy], **hyperparameters}
+        merged = {**presets, **hyperparameters}
         per_group: dict[str, dict[str, Any]] = {g: {} for g in _GROUPS}
         for name, value in merged.items():
             per_group[names[name]][name] = value

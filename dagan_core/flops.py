@@ -228,18 +228,13 @@ def measure(opts: argparse.Namespace) -> dict[str, Any]:
 
     synth = make_synthesizer("dagan", epochs=opts.warmup + opts.epochs, seed=opts.seed,
                              device=opts.device, batch_size=opts.batch_size)
-    kept: dict[str, Any] = {}
-    make_trainer = synth._make_trainer  # keep the trainer the fit builds, to count steps on
-
-    def keep_trainer(encoded: Any, seeds: Any) -> Any:
-        kept["trainer"] = make_trainer(encoded, seeds)
-        return kept["trainer"]
-
-    synth._make_trainer = keep_trainer
-    synth.fit(parties, label=table.label, discrete_columns=discrete)
+    run = synth.begin_fit(parties, label=table.label, discrete_columns=discrete)
+    while run.epochs_left:
+        run.run_epoch()
+    run.finish()
     epoch_seconds = [float(h["seconds"]) for h in synth.history[opts.warmup:]]
     real_epoch = sum(epoch_seconds) / len(epoch_seconds)
-    trainer = kept["trainer"]
+    trainer = run.trainer  # the trainer the fit used: count steps on it
 
     n = opts.count_steps
     _, calls_a = count(lambda: trainer.run_epoch(n))

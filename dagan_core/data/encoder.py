@@ -68,15 +68,6 @@ class TableEncoder:
         ]
         return cls(schema, vocab, mixtures, ColumnLayout.build(columns, schema.label))
 
-    def category_index(self, column: str, value: Any) -> int:
-        """Index of a category in the global vocabulary (raises if unseen)."""
-        key = category_key(value)
-        try:
-            return self.vocab[column].index(key)
-        except ValueError:
-            raise InvalidDataError("category was not seen when the encoder was built",
-                                   column=column, value=value) from None
-
     def encode(self, df: pd.DataFrame, party: str | None = None) -> np.ndarray:
         """Encode a validated table to a float32 matrix of width ``layout.data_dim``."""
         out = np.zeros((len(df), self.layout.data_dim), dtype=np.float32)

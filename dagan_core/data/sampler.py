@@ -62,12 +62,6 @@ class ConditionSampler:
             rows[sel] = self.order[b][self.offsets[b][c] + pick]
         return blocks, cats, rows
 
-    def rows_of_class(self, label_class: int) -> np.ndarray:
-        """Indices of the party's rows whose label is ``label_class``."""
-        b = self.layout.label_block
-        start = self.offsets[b][label_class]
-        return self.order[b][start:start + self.counts[b][label_class]]
-
 
 def cond_vectors(layout: ColumnLayout, blocks: np.ndarray, cats: np.ndarray) -> np.ndarray:
     """One-hot conditional vectors for (block, category) pairs."""

@@ -25,11 +25,6 @@ class InProcessTransport:
         self.observers: list[Callable[[str, object, object], None]] = []
         self._colocated: dict[str, Any] = {}  # party name -> its ColocatedCritics, if any
 
-    @property
-    def party_names(self) -> list[str]:
-        """Names of the reachable parties."""
-        return list(self._endpoints)
-
     def colocate(self, group: Any) -> None:
         """Register parties hosted together (a ``ColocatedCritics``) for batched rounds."""
         for name in group.names:

@@ -12,7 +12,7 @@ Attacks against Generative Models", PoPETs 2019.
 
 The audit reports the attack's ROC-AUC on equally many members and non-members: 0.5 means the
 synthetic table does not tell them apart; 1.0 means every member has a closer synthetic neighbour
-than every non-member. Records are encoded as in :mod:`dagan_core.metrics.privacy` (one-hot
+than every non-member. Records are encoded as in :mod:`dagan_core.metrics.record_encoding` (one-hot
 discrete columns, min-max-scaled continuous columns), with the encoder fitted on the candidate
 records (members and non-members together) so that neither side is favoured.
 """
@@ -29,15 +29,9 @@ from sklearn.neighbors import NearestNeighbors
 
 from dagan_core.errors import ConfigError, InvalidDataError
 from dagan_core.metrics.base import check_frame, split_columns
-from dagan_core.metrics.privacy import column_encoder, prepare_columns
+from dagan_core.metrics.record_encoding import column_encoder, prepare_columns, subsample
 
 logger = logging.getLogger(__name__)
-
-
-def _draw(df: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(df) <= n:
-        return df
-    return df.iloc[np.sort(rng.choice(len(df), size=n, replace=False))]
 
 
 def membership_inference_audit(
@@ -77,9 +71,9 @@ def membership_inference_audit(
     check_frame(synthetic, "synthetic")
     rng = np.random.default_rng(seed)
     n = min(len(train), len(holdout), max_candidates)
-    members = _draw(train, n, rng)
-    others = _draw(holdout, n, rng)
-    released = _draw(synthetic, max_synthetic, rng)
+    members = subsample(train, n, rng)
+    others = subsample(holdout, n, rng)
+    released = subsample(synthetic, max_synthetic, rng)
     discrete, continuous = split_columns([train, holdout, synthetic], discrete_columns,
                                          exclude=[party_column])
     if not discrete and not continuous:

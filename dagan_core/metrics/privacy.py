@@ -1,11 +1,10 @@
 """Distance to closest record (DCR): does the synthetic table sit closer to the training rows than
 unseen real rows do?
 
-All tables are encoded identically with an encoder fitted on the training rows: discrete columns
-one-hot (two rows differing in one category are sqrt(2) apart; categories unseen in training
-encode as all zeros), continuous columns median-imputed then min-max scaled with the training
-range. Distances are Euclidean, to the nearest training row. Compared columns are those shared by
-the three tables except the party column; the label, when present, is part of the record.
+All tables are encoded identically (:mod:`dagan_core.metrics.record_encoding`) with an encoder
+fitted on the training rows. Distances are Euclidean, to the nearest training row. Compared
+columns are those shared by the three tables except the party column; the label, when present,
+is part of the record.
 The report also carries a membership-inference audit (:mod:`dagan_core.metrics.membership`).
 """
 
@@ -16,43 +15,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 from dagan_core.errors import ConfigError, InvalidDataError
-from dagan_core.metrics.base import category_strings, check_frame, split_columns
+from dagan_core.metrics.base import check_frame, split_columns
+from dagan_core.metrics.membership import membership_inference_audit
+from dagan_core.metrics.record_encoding import column_encoder, prepare_columns, subsample
 
 logger = logging.getLogger(__name__)
 
 EXACT_COPY_TOLERANCE = 1e-8
-
-
-def prepare_columns(df: pd.DataFrame, discrete: list[str], continuous: list[str]) -> pd.DataFrame:
-    """The compared columns: discrete ones as category strings, continuous ones as floats."""
-    out = pd.DataFrame(index=df.index)
-    for col in discrete:
-        out[col] = category_strings(df[col])
-    for col in continuous:
-        out[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-    return out
-
-
-def _subsample(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(df) <= max_rows:
-        return df
-    return df.iloc[np.sort(rng.choice(len(df), size=max_rows, replace=False))]
-
-
-def column_encoder(discrete: list[str], continuous: list[str]) -> ColumnTransformer:
-    """One-hot discrete columns, median-imputed and min-max-scaled continuous columns."""
-    return ColumnTransformer([
-        ("discrete", OneHotEncoder(handle_unknown="ignore", sparse_output=False), discrete),
-        ("continuous", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                     MinMaxScaler()), continuous),
-    ])
 
 
 def closest_record_distances(
@@ -106,7 +78,6 @@ def privacy_report(
         members, ``holdout`` as non-members): ``mia_auc`` (0.5 = no signal) and
         ``mia_candidates``.
     """
-    from dagan_core.metrics.membership import membership_inference_audit
 
     if max_rows < 1:
         raise ConfigError(f"max_rows={max_rows!r} is invalid: must be >= 1")
@@ -114,8 +85,8 @@ def privacy_report(
     check_frame(synthetic, "synthetic")
     check_frame(holdout, "holdout")
     rng = np.random.default_rng(seed)
-    synth = _subsample(synthetic, max_rows, rng)
-    hold = _subsample(holdout, max_rows, rng)
+    synth = subsample(synthetic, max_rows, rng)
+    hold = subsample(holdout, max_rows, rng)
     discrete, continuous = split_columns([train, synthetic, holdout], discrete_columns,
                                          exclude=[party_column])
     cols = discrete + continuous

@@ -15,7 +15,7 @@ asked mix) and a conditional call returns fewer rows. The number of such rows is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,16 +26,14 @@ from dagan_core.data.sampler import cond_vectors
 from dagan_core.data.schema import CONTINUOUS
 from dagan_core.data.summary import category_key
 from dagan_core.errors import ConditionError
-
-if TYPE_CHECKING:
-    from dagan_core.synthesizers.base import Synthesizer
+from dagan_core.synthesizers.fitted_model import FittedModel
 
 CHUNK = 50_000
 MAX_ROUNDS = 50
 
 
-def _check_conditions(synth: Synthesizer, conditions: Mapping[str, object]) -> list[tuple]:
-    enc = synth.encoder
+def _check_conditions(model: FittedModel, conditions: Mapping[str, object]) -> list[tuple]:
+    enc = model.encoder
     parsed = []
     for column, value in conditions.items():
         if column not in enc.schema.names:
@@ -52,18 +50,18 @@ def _check_conditions(synth: Synthesizer, conditions: Mapping[str, object]) -> l
     return parsed
 
 
-def _count(synth: Synthesizer, party: str, column: str, key: Any) -> int:
-    return dict(synth.summaries[party].category_counts[column]).get(key, 0)
+def _count(model: FittedModel, party: str, column: str, key: Any) -> int:
+    return dict(model.summaries[party].category_counts[column]).get(key, 0)
 
 
-def _allocate(synth: Synthesizer, n: int, party: str | None, parsed: list[tuple],
+def _allocate(model: FittedModel, n: int, party: str | None, parsed: list[tuple],
               rng: np.random.Generator) -> dict[str, int]:
     if party is not None:
-        if party not in synth.summaries:
-            raise ConditionError(f"unknown party {party!r}; parties: {', '.join(synth.parties)}")
+        if party not in model.summaries:
+            raise ConditionError(f"unknown party {party!r}; parties: {', '.join(model.parties)}")
         for column, key, _, _ in parsed:
-            if _count(synth, party, column, key) == 0:
-                holders = [p for p in synth.parties if _count(synth, p, column, key) > 0]
+            if _count(model, party, column, key) == 0:
+                holders = [p for p in model.parties if _count(model, p, column, key) > 0]
                 raise ConditionError(
                     f"party {party!r} has no row with {column}={key!r}, so the model has no "
                     f"signal for that cell; parties that hold it: {holders}")
@@ -71,27 +69,27 @@ def _allocate(synth: Synthesizer, n: int, party: str | None, parsed: list[tuple]
     if parsed:  # in proportion to each party's rows with the first value, among parties
         column, key = parsed[0][:2]  # that hold every asked value
         weights = np.array([
-            _count(synth, p, column, key)
-            if all(_count(synth, p, c, k) > 0 for c, k, *_ in parsed) else 0
-            for p in synth.parties], dtype=float)
+            _count(model, p, column, key)
+            if all(_count(model, p, c, k) > 0 for c, k, *_ in parsed) else 0
+            for p in model.parties], dtype=float)
     else:
-        weights = np.array([synth.summaries[p].n_rows for p in synth.parties], dtype=float)
+        weights = np.array([model.summaries[p].n_rows for p in model.parties], dtype=float)
     if weights.sum() == 0:
         raise ConditionError(f"no party holds rows with {dict((c, k) for c, k, *_ in parsed)}")
     counts = rng.multinomial(n, weights / weights.sum())
-    return {p: int(c) for p, c in zip(synth.parties, counts) if c > 0}
+    return {p: int(c) for p, c in zip(model.parties, counts) if c > 0}
 
 
-def _generate(synth: Synthesizer, code: int, generator: torch.nn.Module, blocks: np.ndarray,
+def _generate(model: FittedModel, code: int, generator: torch.nn.Module, blocks: np.ndarray,
               cats: np.ndarray, tgen: torch.Generator) -> np.ndarray:
     """Encoded rows (one-hot spans drawn exactly from the generator's categorical outputs)."""
-    layout = synth.encoder.layout
-    dev = synth.device
+    layout = model.encoder.layout
+    dev = model.device
     out = np.zeros((len(blocks), layout.data_dim), dtype=np.float32)
     for s in range(0, len(blocks), CHUNK):
         b, c = blocks[s:s + CHUNK], cats[s:s + CHUNK]
         cond = torch.as_tensor(cond_vectors(layout, b, c), device=dev)
-        z = torch.randn(len(b), synth.config.model.embedding_dim, device=dev, generator=tgen)
+        z = torch.randn(len(b), model.config.model.embedding_dim, device=dev, generator=tgen)
         codes = torch.full((len(b),), code, device=dev, dtype=torch.long)
         with torch.no_grad():
             raw = generator(z, codes, cond)
@@ -116,26 +114,26 @@ def _satisfied(layout, data: np.ndarray, wanted: list[tuple[int, np.ndarray | in
     return ok
 
 
-def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
+def _party_rows(model: FittedModel, party: str, n: int, parsed: list[tuple],
                 rng: np.random.Generator, tgen: torch.Generator,
                 strict: bool) -> tuple[pd.DataFrame, int]:
     """The party's decoded rows and how many of them (or of the n asked) miss a condition."""
-    enc = synth.encoder
+    enc = model.encoder
     layout = enc.layout
-    generator = synth.generator_for(party)
+    generator = model.generator_for(party)
     generator.eval()
-    code = synth.parties.index(party)
+    code = model.party_code(party)
     if not parsed:  # release mix: labels at the party's true frequencies, honoured exactly
         label = enc.schema.label
-        counts = np.array([_count(synth, party, label, v) for v in enc.vocab[label]], float)
+        counts = np.array([_count(model, party, label, v) for v in enc.vocab[label]], float)
         cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
         blocks = np.full(n, layout.label_block)
-        data = _generate(synth, code, generator, blocks, cats, tgen)
+        data = _generate(model, code, generator, blocks, cats, tgen)
         for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
             wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
             if len(wrong) == 0:
                 return enc.decode(data), 0
-            data[wrong] = _generate(synth, code, generator, blocks[wrong], cats[wrong], tgen)
+            data[wrong] = _generate(model, code, generator, blocks[wrong], cats[wrong], tgen)
         wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
         if not strict:
             return enc.decode(data), len(wrong)
@@ -147,7 +145,7 @@ def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
     have = 0
     for _ in range(MAX_ROUNDS):
         m = max(2 * (n - have), 256)
-        data = _generate(synth, code, generator, np.full(m, block), np.full(m, cat), tgen)
+        data = _generate(model, code, generator, np.full(m, block), np.full(m, cat), tgen)
         data = data[_satisfied(layout, data, wanted)]
         kept.append(data)
         have += len(data)
@@ -159,25 +157,25 @@ def _party_rows(synth: Synthesizer, party: str, n: int, parsed: list[tuple],
                          f"{dict((c, k) for c, k, *_ in parsed)} after {MAX_ROUNDS} rounds")
 
 
-def sample_rows(synth: Synthesizer, n: int, *, party: str | None,
+def sample_rows(model: FittedModel, n: int, *, party: str | None,
                 conditions: Mapping[str, object] | None, seed: int,
                 strict: bool = True) -> pd.DataFrame:
-    """See :meth:`Synthesizer.sample`."""
+    """Rows of a fitted model (see :meth:`Synthesizer.sample` for the arguments)."""
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ConditionError(f"n must be a non-negative integer, got {n!r}")
-    parsed = _check_conditions(synth, conditions or {})
+    parsed = _check_conditions(model, conditions or {})
     rng = np.random.default_rng(seed)
-    tgen = torch.Generator(device=synth.device)
+    tgen = torch.Generator(device=model.device)
     tgen.manual_seed(int(seed) % (2**63))
     frames = []
     unmet = 0
-    for p, k in _allocate(synth, int(n), party, parsed, rng).items():
-        rows, missed = _party_rows(synth, p, k, parsed, rng, tgen, strict)
+    for p, k in _allocate(model, int(n), party, parsed, rng).items():
+        rows, missed = _party_rows(model, p, k, parsed, rng, tgen, strict)
         rows.insert(len(rows.columns), "party", p)
         frames.append(rows)
         unmet += missed
     if not frames:
-        out = pd.DataFrame(columns=[*synth.encoder.schema.names, "party"])
+        out = pd.DataFrame(columns=[*model.encoder.schema.names, "party"])
     else:
         out = pd.concat(frames, ignore_index=True)
     out.attrs["unmet_rows"] = unmet

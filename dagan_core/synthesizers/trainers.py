@@ -19,6 +19,7 @@ from dagan_core.federation.colocated import ColocatedCritics
 from dagan_core.federation.coordinator import Coordinator, PartyInfo
 from dagan_core.federation.party import Party, pack_size
 from dagan_core.federation.transport import InProcessTransport
+from dagan_core.strategies import get_strategy
 
 POOLED = "__pooled__"
 
@@ -40,7 +41,8 @@ class FederatedTrainer:
         codes = codes or {p: i for i, p in enumerate(names)}
         n_codes = max(codes.values()) + 1
         child = seeds.spawn(len(names) + 2)
-        if config.strategy == "centralized":
+        strategy = get_strategy(config.strategy)
+        if strategy.pooled:
             rows = np.concatenate([encoded[p] for p in names])
             pooled_codes = np.concatenate([np.full(len(encoded[p]), codes[p]) for p in names])
             self.parties = {POOLED: Party(POOLED, rows, layout, config, party_codes=pooled_codes,
@@ -55,14 +57,14 @@ class FederatedTrainer:
             }
         self.transport = InProcessTransport(self.parties)
         self.colocated = []
-        if _batched(config, device) and config.strategy != "swift":
+        if _batched(config, device) and strategy.colocates_critics:
             self.colocated = _colocate(list(self.parties.values()), config, child[-2], device)
             for group in self.colocated:
                 self.transport.colocate(group)
         infos = [PartyInfo(p, party.n_rows, party.pac) for p, party in self.parties.items()]
         self.coordinator = Coordinator(
             layout, infos, self.transport, config, n_codes=n_codes, seed=_int(child[-1]),
-            device=device, participation="one" if config.strategy == "swift" else "all",
+            device=device, participation=strategy.participation,
         )
 
     def run_epoch(self, steps: int) -> dict[str, Any]:
@@ -85,6 +87,10 @@ class FederatedTrainer:
         spent = {p: party.dp_epsilon() for p, party in self.parties.items()}
         return None if any(v is None for v in spent.values()) else spent
 
+    def weight_noise_epsilon(self) -> float | None:
+        """Epsilon per round of noise on shared weights; None (no weights are shared)."""
+        return None
+
     def state_dict(self) -> dict[str, Any]:
         """Coordinator state and each party's own state."""
         return {"coordinator": self.coordinator.state_dict(),
@@ -98,6 +104,17 @@ class FederatedTrainer:
             party.load_state_dict(state["parties"][p])
         for group, saved in zip(self.colocated, state.get("colocated", [])):
             group.load_state_dict(saved)
+
+
+def make_trainer(encoded: dict[str, np.ndarray], layout: ColumnLayout,
+                 config: SynthesizerConfig, seeds: np.random.SeedSequence,
+                 device: torch.device) -> FederatedTrainer | LocalTrainer:
+    """The trainer of the config's strategy: a GAN per party, or party critics."""
+    strategy = get_strategy(config.strategy)
+    if strategy.gan_per_party:
+        return LocalTrainer(encoded, layout, config, seeds, device,
+                            average=strategy.averages_weights)
+    return FederatedTrainer(encoded, layout, config, seeds, device)
 
 
 def _batched(config: SynthesizerConfig, device: torch.device) -> bool:
@@ -239,6 +256,12 @@ class LocalTrainer:
                 return None
             spent.update(eps)
         return spent
+
+    def weight_noise_epsilon(self) -> float | None:
+        """FedSyn's epsilon per FedAvg round of its Laplace weight noise; None without noise."""
+        if not self.average or self.config.federation.fedsyn_noise_scale <= 0:
+            return None
+        return self.epsilon_per_round
 
     def generators(self) -> list[torch.nn.Module]:
         """One generator per party code (all equal after FedAvg)."""

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dagan_core import make_synthesizer
+from dagan_core.data.schema import validate_table
 from dagan_core.nn.critic import Critic, critic_terms
 from dagan_core.synthesizers.trainers import FederatedTrainer
 from tests.conftest import TINY
@@ -15,16 +16,10 @@ from tests.conftest import TINY
 def _inputs(tiny_parties, **hp):
     """Encoded party rows, layout and config of a tiny dagan setup (no training)."""
     s = make_synthesizer("dagan", **{**TINY, **hp})
-    box = {}
-    original = s._make_trainer
-
-    def spy(encoded, seeds):
-        box["encoded"], box["seeds"] = encoded, seeds
-        return original(encoded, seeds)
-
-    s._make_trainer = spy
-    s.fit(tiny_parties, label="y")
-    return box["encoded"], s.encoder.layout, s.config
+    enc = s.begin_fit(tiny_parties, label="y").encoder
+    encoded = {p: enc.encode(validate_table(p, df, enc.schema), party=p)
+               for p, df in tiny_parties.items()}
+    return encoded, enc.layout, s.config
 
 
 def _trainer(encoded, layout, config, batched: bool) -> FederatedTrainer:

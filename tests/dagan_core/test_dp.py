@@ -166,8 +166,8 @@ def test_resume_continues_the_epsilon(dp_runs):
     _, full, resumed = dp_runs
     assert [h["epoch"] for h in resumed.history] == [0, 1]
     assert [h["dp_epsilon"] for h in resumed.history] == [h["dp_epsilon"] for h in full.history]
-    for (k, a), b in zip(full._generators[0].state_dict().items(),
-                         resumed._generators[0].state_dict().values()):
+    for (k, a), b in zip(full.model.generators[0].state_dict().items(),
+                         resumed.model.generators[0].state_dict().values()):
         assert torch.equal(a, b), k
     assert resumed.privacy == full.privacy
 

@@ -8,48 +8,35 @@ import torch
 
 from dagan_core import make_synthesizer
 from dagan_core.config import AttentionConfig
+from dagan_core.data.schema import validate_table
 from dagan_core.federation import coordinator as coordinator_module
 from dagan_core.federation import messages as m
 from dagan_core.federation.party import Party, rank_auc
 from dagan_core.federation.weighting import global_attention, party_batch_sizes, row_weights
-from dagan_core.synthesizers.trainers import FederatedTrainer
 from tests.conftest import TINY
 
 
-def _trainer(parties, strategy="dagan"):
+def _fit(parties, strategy="dagan", before=None):
+    """Fit step by step; ``before`` sees the trainer before the first epoch."""
     s = make_synthesizer(strategy, **TINY)
-    trainers = {}
-    original = s._make_trainer
-
-    def spy(encoded, seeds):
-        trainers["t"] = original(encoded, seeds)
-        trainers["encoded"] = encoded
-        return trainers["t"]
-
-    s._make_trainer = spy
-    return s, trainers
+    run = s.begin_fit(parties, label="y")
+    if before is not None:
+        before(run.trainer)
+    while run.epochs_left:
+        run.run_epoch()
+    run.finish()
+    encoded = {p: s.encoder.encode(validate_table(p, df, s.encoder.schema), party=p)
+               for p, df in parties.items()}
+    return s, {"t": run.trainer, "encoded": encoded}
 
 
 def test_only_allowed_messages_cross_the_boundary(tiny_parties):
-    s, box = _trainer(tiny_parties)
     seen = []
-
-    real_rows = {}
 
     def observe(party, message, reply):
         seen.append((party, message, reply))
 
-    orig_init = FederatedTrainer.__init__
-
-    def init(self, *a, **k):
-        orig_init(self, *a, **k)
-        self.transport.observers.append(observe)
-
-    FederatedTrainer.__init__ = init
-    try:
-        s.fit(tiny_parties, label="y")
-    finally:
-        FederatedTrainer.__init__ = orig_init
+    _, box = _fit(tiny_parties, before=lambda t: t.transport.observers.append(observe))
     real_rows = {p: torch.as_tensor(x) for p, x in box["encoded"].items()}
     assert seen
     last_fakes = {}
@@ -76,8 +63,7 @@ def test_only_allowed_messages_cross_the_boundary(tiny_parties):
 
 
 def test_coordinator_holds_no_party_and_no_row(tiny_parties):
-    s, box = _trainer(tiny_parties)
-    s.fit(tiny_parties, label="y")
+    _, box = _fit(tiny_parties)
     coord = box["t"].coordinator
     source = inspect.getsource(coordinator_module)
     assert "Party(" not in source and "import Party" not in source
@@ -133,8 +119,7 @@ def test_rank_auc():
 
 
 def test_local_attention_favours_poorly_fitted_class(tiny_parties):
-    s, box = _trainer(tiny_parties)
-    s.fit(tiny_parties, label="y")
+    s, box = _fit(tiny_parties)
     party = box["t"].parties["party_a"]
     party.class_gap[:] = 0
     base = party.label_probs()
@@ -150,7 +135,6 @@ def test_local_attention_favours_poorly_fitted_class(tiny_parties):
 
 def test_tiny_party_gets_smaller_pack(tiny_parties):
     tiny_parties["party_c"] = tiny_parties["party_c"].head(12)
-    s, box = _trainer(tiny_parties)
-    s.fit(tiny_parties, label="y")
+    _, box = _fit(tiny_parties)
     assert box["t"].parties["party_c"].pac < TINY["pac"]
     assert box["t"].parties["party_a"].pac == TINY["pac"]

@@ -128,7 +128,7 @@ def test_resume_equals_uninterrupted(tiny_parties, tmp_path, strategy):
                                                           checkpoint_dir=ck)
     resumed = make_synthesizer(strategy, **cfg).fit(tiny_parties, label="y", checkpoint_dir=ck)
     assert [h["epoch"] for h in resumed.history] == [0, 1, 2]
-    for g1, g2 in zip(full._generators, resumed._generators):
+    for g1, g2 in zip(full.model.generators, resumed.model.generators):
         for (k, a), b in zip(g1.state_dict().items(), g2.state_dict().values()):
             assert torch.equal(a, b), k
     pd.testing.assert_frame_equal(full.sample(100, seed=1), resumed.sample(100, seed=1))
@@ -161,7 +161,12 @@ def test_sampling_inside_the_epoch_callback_leaves_training_unchanged(tiny_parti
 def test_fedsyn_noise_reports_epsilon(tiny_parties):
     s = make_synthesizer("fedsyn", **{**TINY, "epochs": 1}, fedsyn_noise_scale=0.001)
     s.fit(tiny_parties, label="y")
-    assert s.epsilon_per_round > 0
+    noise = s.privacy["fedsyn_weight_noise"]
+    assert noise["epsilon_per_round"] > 0
+    assert noise["epsilon"] == pytest.approx(noise["epsilon_per_round"] * TINY_ROUNDS)
+    assert s.history[-1]["fedsyn_epsilon_per_round"] == noise["epsilon_per_round"]
+    assert s.history[-1]["fedsyn_epsilon"] == noise["epsilon"]
+    assert "epsilon" not in s.privacy  # DP-SGD of the critics is off
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -180,7 +185,7 @@ def test_bytes_count_only_what_crosses_a_boundary(tiny_parties):
     local = make_synthesizer("local", **{**TINY, "epochs": 1}).fit(tiny_parties, label="y")
     assert local.history[-1]["bytes_exchanged"] == 0  # each GAN lives at its party
     fed = make_synthesizer("fedsyn", **{**TINY, "epochs": 1}).fit(tiny_parties, label="y")
-    n_g = sum(p.numel() for p in fed._generators[0].parameters())
+    n_g = sum(p.numel() for p in fed.model.generators[0].parameters())
     per_round = 2 * len(tiny_parties) * n_g * 4  # at least the generator, up and down
     assert fed.history[-1]["bytes_exchanged"] > per_round * TINY_ROUNDS
 

@@ -121,7 +121,7 @@ def dp_metadata(privacy: Mapping[str, Any] | None, history: Sequence[Mapping[str
     ``dp_epsilon`` / ``dp_delta``: per party, the epsilon its critic spent over the whole fit and
     the delta it holds at; ``dp_epsilon_by_epoch``: per epoch, each party's epsilon so far.
     """
-    if privacy is None:
+    if privacy is None or "epsilon" not in privacy:  # DP-SGD off (maybe FedSyn's weight noise)
         return {}
     by_epoch = pd.DataFrame([{"epoch": int(h.get("epoch", i)) + 1, **(h.get("dp_epsilon") or {})}
                              for i, h in enumerate(history)])
