@@ -15,7 +15,7 @@ DATASETS = settings.REPO_ROOT.parent / "shared" / "datasets"
 PARTY_ROWS = {"party_0": 120, "party_1": 80, "party_2": 40}  # party_2 holds only ">50K"
 TINY_TRAINING = {
     "epochs": 2, "batch_size": 60, "embedding_dim": 8, "generator_dims": [16],
-    "critic_dims": [16], "pac": 2, "max_modes": 3, "device": "cpu",
+    "critic_dims": [16], "pac": 2, "device": "cpu",
 }
 
 pytestmark = pytest.mark.skipif(not (DEMO / "landing").is_dir(), reason="demo data missing")

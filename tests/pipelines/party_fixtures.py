@@ -53,3 +53,39 @@ def resources(tmp_path: Path) -> dict[str, object]:
         "party_store": PartyStore(root=str(tmp_path / "parties")),
         "io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path / "io")),
     }
+
+
+#: Mixture modes of the tiny models of the tests (the summaries' and so the training's).
+TEST_MAX_MODES = 3
+
+
+def summary_run_config(max_modes: int = TEST_MAX_MODES) -> dict:
+    return {"ops": {"party_summary": {"config": {"max_modes": max_modes, "seed": 0}}}}
+
+
+def summarize_parties(instance: dg.DagsterInstance, resources: dict, parties,
+                      max_modes: int = TEST_MAX_MODES) -> None:
+    """Register ``parties`` and materialize each one's ``party_summary`` from its stored table."""
+    from pipelines.defs.summaries import party_summary
+
+    known = set(instance.get_dynamic_partitions("parties"))
+    instance.add_dynamic_partitions("parties", [p for p in parties if p not in known])
+    for party in parties:
+        assert dg.materialize([party_summary], partition_key=party, instance=instance,
+                              resources=resources, run_config=summary_run_config(max_modes)
+                              ).success
+
+
+def direct_encoding(store: PartyStore, parties, max_modes: int = TEST_MAX_MODES) -> dict:
+    """The ``global_encoder`` value of ``parties``, by direct invocation of the two assets."""
+    from pipelines.defs.summaries import global_encoder, party_summary
+
+    summaries = {
+        party: party_summary(
+            dg.build_asset_context(partition_key=party, resources={"party_store": store}),
+            config={"max_modes": max_modes, "seed": 0},
+        ).value
+        for party in parties
+    }
+    return global_encoder(dg.build_asset_context(partition_key="v1"),
+                          party_summary=summaries).value

@@ -28,10 +28,31 @@ def test_asset_keys_and_groups() -> None:
         "marts/utility_leaderboard": "analytics",
         "marts/column_fidelity": "analytics",
         "validated_party_table": "ingest",
+        "party_summary": "summaries",
+        "global_encoder": "encoding",
     }.items():
         assert groups.get(key) == group, key
-    for key in ("dagan_model", "synthetic_table", "utility_metrics"):
+    for key in ("global_encoder", "dagan_model", "synthetic_table", "utility_metrics"):
         assert graph.get(dg.AssetKey(key)).partitions_def == model_versions
+
+
+def test_the_lineage_has_no_dead_end() -> None:
+    """Every asset feeds another, except the analysts' SQL models at the end of the flow."""
+    graph = defs.resolve_asset_graph()
+    dead_ends = sorted(
+        key.to_user_string() for key in graph.get_all_asset_keys()
+        if not graph.get(key).child_keys and graph.get(key).group_name != "analytics"
+    )
+    assert dead_ends == []
+
+
+def test_the_model_is_built_from_summaries_and_encoder() -> None:
+    graph = defs.resolve_asset_graph()
+    parents = {k.to_user_string(): {p.to_user_string() for p in graph.get(k).parent_keys}
+               for k in graph.get_all_asset_keys()}
+    assert parents["party_summary"] == {"validated_party_table"}
+    assert parents["global_encoder"] == {"party_summary"}
+    assert {"global_encoder", "validated_party_table"} <= parents["dagan_model"]
 
 
 def test_jobs_schedule_sensors_resources() -> None:

@@ -17,19 +17,21 @@ from pipelines import settings
 from pipelines.defs.analytics.assets import sql_model_assets
 from pipelines.defs.evaluation.assets import utility_metrics
 from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
-from pipelines.defs.summaries import party_summary
+from pipelines.defs.summaries import global_encoder, party_summary
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.training.assets import dagan_model
 from pipelines.resources.landing import LandingArea
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
+from tests.pipelines.party_fixtures import direct_encoding, summary_run_config
 from tests.pipelines.warehouse_writes import table_exists
 
 DEMO = settings.REPO_ROOT / "demo"
 PARTY_ROWS = {"party_0": 160, "party_1": 90, "party_2": 50}  # party_2 holds only ">50K"
 INGEST = [raw_party_table, party_table_contract, validated_party_table, party_summary]
-MODEL = [dagan_model, synthetic_table, utility_metrics]
+MODEL = [party_summary, global_encoder, dagan_model, synthetic_table, utility_metrics]
+MODEL_STEPS = ["global_encoder", "dagan_model", "synthetic_table", "utility_metrics"]
 TINY = {
     "epochs": 2,
     "batch_size": 60,
@@ -37,7 +39,6 @@ TINY = {
     "generator_dims": [16],
     "critic_dims": [16],
     "pac": 2,
-    "max_modes": 3,
     "device": "cpu",
 }
 
@@ -98,11 +99,13 @@ def test_whole_graph_two_versions_and_an_open_reader(setup: dict) -> None:
         instance.add_dynamic_partitions("model_versions", ["v1", "v2"])
         for party in PARTY_ROWS:
             result = dg.materialize(
-                INGEST, partition_key=party, instance=instance, resources=resources
+                INGEST, partition_key=party, instance=instance, resources=resources,
+                run_config=summary_run_config(),
             )
             assert result.success
         first = dg.materialize(
             MODEL,
+            selection=MODEL_STEPS,
             partition_key="v1",
             instance=instance,
             resources=resources,
@@ -131,6 +134,7 @@ def test_whole_graph_two_versions_and_an_open_reader(setup: dict) -> None:
             assert reader.stdout.readline().strip() == "1"
             second = dg.materialize(
                 MODEL,
+                selection=MODEL_STEPS,
                 partition_key="v2",
                 instance=instance,
                 resources=resources,
@@ -204,6 +208,7 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     trained = dagan_model(
         context=dg.build_asset_context(partition_key="direct"),
         config=TrainingConfig(**{**TINY, "epochs": 1}),
+        global_encoder=direct_encoding(store, ["party_0", "party_1"]),
         party_store=store,
         model_store=models,
     )
@@ -232,6 +237,7 @@ def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:
     trained = dagan_model(
         context=dg.build_asset_context(partition_key="dp"),
         config=TrainingConfig(**{**TINY, "epochs": 2}, dp_noise_multiplier=1.0),
+        global_encoder=direct_encoding(store, ["party_0", "party_1"]),
         party_store=store,
         model_store=models,
     )

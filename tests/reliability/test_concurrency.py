@@ -23,7 +23,7 @@ from pipelines.defs.training.config import TrainingConfig
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
-from tests.pipelines.party_fixtures import adult_slice, needs_adult
+from tests.pipelines.party_fixtures import adult_slice, direct_encoding, needs_adult
 
 pytestmark = needs_adult
 
@@ -116,7 +116,8 @@ def _two_versions(tmp_path) -> tuple[ModelStore, Warehouse]:
     dagan_model(
         context=dg.build_asset_context(partition_key="v1"),
         config=TrainingConfig(epochs=1, batch_size=50, generator_dims=[16], critic_dims=[16],
-                              embedding_dim=8, pac=2, max_modes=3, device="cpu"),
+                              embedding_dim=8, pac=2, device="cpu"),
+        global_encoder=direct_encoding(parties, ["p0", "p1"]),
         party_store=parties, model_store=models,
     )
     shutil.copytree(models.version_dir("v1"), models.version_dir("v2"))

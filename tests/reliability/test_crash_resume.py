@@ -22,12 +22,13 @@ import torch
 
 from dagan_core import load_synthesizer
 from dagan_core.checkpoint import load_training_state, save_training_state
+from pipelines.defs.summaries import global_encoder, party_summary
 from pipelines.defs.training.assets import dagan_model
 from pipelines.defs.training.resume import KEY_FILE, ResumableTraining
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
-from tests.pipelines.party_fixtures import adult_slice, needs_adult
+from tests.pipelines.party_fixtures import adult_slice, needs_adult, summarize_parties
 from tests.pipelines.warehouse_writes import replace_partition
 
 pytestmark = needs_adult
@@ -35,7 +36,7 @@ pytestmark = needs_adult
 REPO = Path(__file__).resolve().parents[2]
 EPOCHS = 8
 CONFIG = {"epochs": EPOCHS, "batch_size": 30, "generator_dims": [16], "critic_dims": [16],
-          "embedding_dim": 8, "pac": 2, "max_modes": 3, "device": "cpu", "seed": 0}
+          "embedding_dim": 8, "pac": 2, "device": "cpu", "seed": 0}
 
 _TRAIN = textwrap.dedent(
     """
@@ -43,18 +44,9 @@ _TRAIN = textwrap.dedent(
     import torch
     torch.set_num_threads(1)
     import dagster as dg
-    from pipelines.defs.training.assets import dagan_model
-    from pipelines.resources.model_store import ModelStore
-    from pipelines.resources.party_store import PartyStore
+    from tests.reliability.test_crash_resume import train_v1
 
-    parties, models, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("model_versions", ["v1"])
-    dg.materialize(
-        [dagan_model], partition_key="v1", instance=instance,
-        resources={"party_store": PartyStore(root=parties), "model_store": ModelStore(root=models)},
-        run_config=dg.RunConfig(ops={"dagan_model": {"config": config}}),
-    )
+    train_v1(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))
     """
 )
 
@@ -81,15 +73,22 @@ def _wait_for_line(proc: subprocess.Popen, expected: str, timeout: float = 120) 
         line = proc.stdout.readline()
 
 
-def _materialize(parties: Path, models: Path) -> dg.ExecuteInProcessResult:
+def train_v1(parties: str, models: str, config: dict) -> dg.ExecuteInProcessResult:
+    """Summaries of every stored party, then version v1's encoder and model."""
+    store = PartyStore(root=parties)
+    resources = {"party_store": store, "model_store": ModelStore(root=models)}
     with dg.DagsterInstance.ephemeral() as instance:
+        summarize_parties(instance, resources, store.parties())
         instance.add_dynamic_partitions("model_versions", ["v1"])
         return dg.materialize(
-            [dagan_model], partition_key="v1", instance=instance,
-            resources={"party_store": PartyStore(root=str(parties)),
-                       "model_store": ModelStore(root=str(models))},
-            run_config=dg.RunConfig(ops={"dagan_model": {"config": CONFIG}}),
+            [party_summary, global_encoder, dagan_model], selection=[global_encoder, dagan_model],
+            partition_key="v1", instance=instance, resources=resources,
+            run_config=dg.RunConfig(ops={"dagan_model": {"config": config}}),
         )
+
+
+def _materialize(parties: Path, models: Path) -> dg.ExecuteInProcessResult:
+    return train_v1(str(parties), str(models), CONFIG)
 
 
 @pytest.fixture(scope="module")

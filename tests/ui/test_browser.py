@@ -3,10 +3,11 @@
 1. The demo pipeline runs headless on a small landing area (3 parties x 300 rows, 3 epochs of
    small networks) into a fresh DAGSTER_HOME, so every asset has a materialization with plots.
 2. ``dagster dev`` serves that DAGSTER_HOME on a free port.
-3. In the browser: open the asset graph, filter it to the profiling group, select
-   ``party_profile``, Materialize selected -> partition dialog (party_0) -> Launch 1 run, follow
-   the run to success; then open the model, synthetic-table and utility assets and check that
-   every plot image loads (``naturalWidth > 0``).
+3. In the browser: open the asset graph and its lineage from landing files to the model (party
+   summaries and the global encoder between ingest and training); filter it to the summaries
+   group, select ``party_summary``, Materialize selected -> partition dialog (party_0) -> Launch
+   1 run, follow the run to success; then open the model, synthetic-table and utility assets and
+   check that every plot image loads (``naturalWidth > 0``).
 
 Screenshots go to ``test-artifacts/ui/`` (gitignored), with the ``dagster dev`` log. The test is
 skipped only when no Chromium is installed (``.ci/run`` installs Debian's ``chromium``).
@@ -194,7 +195,8 @@ def test_launch_from_the_ui_and_see_the_plots(page, dagster_ui: str,
                                                seeded: dict[str, Path]) -> None:
     started = time.monotonic()
     try:
-        run_id = _materialize_party_profile(page, dagster_ui)
+        _check_lineage(page, dagster_ui)
+        run_id = _materialize_party_summary(page, dagster_ui)
         _check_materialized_by(seeded["home"], run_id)
         for asset, entries in PLOTS.items():
             _check_plots(page, dagster_ui, asset, entries)
@@ -205,23 +207,40 @@ def test_launch_from_the_ui_and_see_the_plots(page, dagster_ui: str,
     (ARTIFACTS / "timing.txt").write_text(f"browser part: {time.monotonic() - started:.1f}s\n")
 
 
-def _materialize_party_profile(page, url: str) -> str:
-    """Graph -> filter to the profiling group -> select party_profile -> Materialize selected ->
-    partition party_0 -> Launch 1 run -> follow the run until it succeeds. Returns the run id."""
+#: What the model is built from, upstream first: the lineage the graph must show.
+LINEAGE = ["raw_party_table", "validated_party_table", "party_summary", "global_encoder",
+           "dagan_model"]
+
+
+def _check_lineage(page, url: str) -> None:
+    """The whole graph, then everything upstream of the model: landing -> contract -> party
+    summary -> global encoder -> model, each node on screen."""
     page.goto(f"{url}/asset-groups", wait_until="domcontentloaded")
-    page.locator("svg").get_by_text("profiling", exact=True).wait_for()
+    page.locator("svg").get_by_text("summaries", exact=True).wait_for()
     _skip_community_dialog(page)
+    page.locator("svg").get_by_text("encoding", exact=True).wait_for()
     _shot(page, "01_asset_graph.png")
 
-    _filter_graph(page, "group:profiling")
-    node = page.locator("svg").get_by_text("party_profile", exact=True)
+    _filter_graph(page, '+key:"dagan_model"')
+    for asset in LINEAGE:
+        page.locator("svg").get_by_text(asset, exact=True).first.wait_for()
+    _shot(page, "01_lineage_to_the_model.png")
+
+
+def _materialize_party_summary(page, url: str) -> str:
+    """Graph -> filter to the summaries group -> select party_summary -> Materialize selected ->
+    partition party_0 -> Launch 1 run -> follow the run until it succeeds. Returns the run id."""
+    page.goto(f"{url}/asset-groups", wait_until="domcontentloaded")
+    page.locator("svg").get_by_text("summaries", exact=True).wait_for()
+
+    _filter_graph(page, "group:summaries")
+    node = page.locator("svg").get_by_text("party_summary", exact=True)
     node.wait_for()
-    page.locator("svg").get_by_text("cross_party_profile", exact=True).wait_for()
     node.click()
     page.get_by_role("button", name="Materialize selected").click()
 
     dialog = page.locator(".dagster-dialog")
-    dialog.get_by_text("Launch runs to materialize party_profile").wait_for()
+    dialog.get_by_text("Launch runs to materialize party_summary").wait_for()
     dialog.get_by_text("Select a partition or create one").click()
     page.get_by_role("menuitem", name="party_0").click()
     dialog.get_by_text("Launch runs to materialize").click()  # closes the partition list
@@ -277,7 +296,7 @@ def _check_materialized_by(home: Path, run_id: str) -> None:
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        event = instance.get_latest_materialization_event(dg.AssetKey("party_profile"))
+        event = instance.get_latest_materialization_event(dg.AssetKey("party_summary"))
     assert event is not None and event.run_id == run_id
     assert event.asset_materialization.partition == "party_0"
 

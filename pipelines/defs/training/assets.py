@@ -13,9 +13,10 @@ from pipelines.defs.training.data import (
     epoch_logger,
     history_summary,
     load_party_tables,
-    training_parties,
+    summary_max_modes,
     training_record,
 )
+from pipelines.defs.training.encoding import shared_encoding
 from pipelines.defs.training.resume import ResumableTraining, training_fingerprint
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions
@@ -29,6 +30,7 @@ TRAINING_SUMMARY = "training_summary"
 @dg.asset(
     partitions_def=model_versions,
     deps=[dg.AssetDep("validated_party_table", partition_mapping=dg.AllPartitionMapping())],
+    ins={"global_encoder": dg.AssetIn()},
     group_name="training",
     kinds={"pytorch"},
     owners=["team:ml"],
@@ -38,10 +40,12 @@ TRAINING_SUMMARY = "training_summary"
 def dagan_model(
     context: dg.AssetExecutionContext,
     config: TrainingConfig,
+    global_encoder: dict,
     party_store: PartyStore,
     model_store: ModelStore,
 ) -> dg.MaterializeResult:
-    """Multi-party GAN trained on every party's validated rows; checkpoint keyed by version.
+    """Multi-party GAN trained on the validated rows of the parties the version's encoder was
+    built from (``global_encoder``), with that encoder; checkpoint keyed by version.
 
     Training keeps an epoch checkpoint under the version's folder: re-materializing the partition
     after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py).
@@ -51,9 +55,11 @@ def dagan_model(
 
     version = context.partition_key
     columns = model_columns()
-    parties = training_parties(context.instance, party_store, context.log)
-    tables = load_party_tables(party_store, parties)
-    synth = dagan_core.make_synthesizer(config.strategy, **config.hyperparameters())
+    max_modes = summary_max_modes(config.max_modes, global_encoder)
+    encoder, summaries = shared_encoding(global_encoder)
+    tables = load_party_tables(party_store, global_encoder["parties"])
+    synth = dagan_core.make_synthesizer(
+        config.strategy, **{**config.hyperparameters(), "max_modes": max_modes})
     run = ResumableTraining.open(model_store, version, training_fingerprint(
         synth.config.to_dict(), tables, columns.label, columns.discrete_columns))
     first_epoch = 0 if run.resumed_after_epoch is None else run.resumed_after_epoch + 1
@@ -63,6 +69,7 @@ def dagan_model(
     context.log.info(f"training {config.strategy} on {({p: len(t) for p, t in tables.items()})}")
     start = time.perf_counter()
     synth.fit(tables, label=columns.label, discrete_columns=list(columns.discrete_columns),
+              encoder=encoder, summaries=summaries,
               on_epoch_end=epoch_logger(context.log, config.epochs),
               checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start

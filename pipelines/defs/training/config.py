@@ -48,7 +48,11 @@ class TrainingConfig(dg.Config):
         default=_M.party_embedding_dim, description="Size of the learned party code."
     )
     pac: int = Field(default=_M.pac, description="PacGAN pack size (reduced for tiny parties).")
-    max_modes: int = Field(default=_M.max_modes, description="Most mixture modes per column.")
+    max_modes: int | None = Field(
+        default=None,
+        description="Most mixture modes per column; None = the party summaries' value (set on "
+        "party_summary; a different value here is refused).",
+    )
     gumbel_tau: float = Field(default=_M.gumbel_tau, description="Gumbel-softmax temperature.")
     critic_dropout: float = Field(default=_M.critic_dropout, description="Critic dropout rate.")
     # TrainConfig

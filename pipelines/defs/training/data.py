@@ -1,8 +1,7 @@
-"""Glue of the training asset: which parties take part, their tables, logging, summaries."""
+"""Glue of the training asset: the parties' tables, logging, the saved training record."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -10,36 +9,23 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.metadata import json_value, md_table
-from pipelines.resources.party_store import VALIDATED, PartyStore
-
-PARTY_PARTITIONS = "parties"
+from pipelines.resources.party_store import PartyStore
 
 
-def training_parties(
-    instance: dg.DagsterInstance | None, party_store: PartyStore, log: Any = None
-) -> list[str]:
-    """Registered parties (``parties`` partitions) that hold validated rows.
-
-    Without registered partitions (direct invocation) every party with validated rows takes part.
-    Registered parties without validated rows are skipped with a warning.
+def summary_max_modes(configured: int | None, encoding: Mapping[str, Any]) -> int:
+    """The mixture modes of the version's summaries; a configured value must agree with them.
 
     Raises:
-        dg.Failure: if no party has validated rows.
+        dg.Failure: if ``max_modes`` is configured and differs from the summaries'.
     """
-    stored = [p for p in party_store.parties() if party_store.has_table(p, VALIDATED)]
-    registered = instance.get_dynamic_partitions(PARTY_PARTITIONS) if instance else []
-    if registered:
-        missing = sorted(set(registered) - set(stored))
-        if missing:
-            (log or logging.getLogger(__name__)).warning(
-                f"parties without validated rows are left out: {', '.join(missing)}"
-            )
-        stored = [p for p in stored if p in set(registered)]
-    if not stored:
+    used = int(encoding["max_modes"])
+    if configured is not None and configured != used:
         raise dg.Failure(
-            "no party has validated rows; materialize validated_party_table for each party first"
+            f"max_modes={configured} is configured, but the party summaries of this version were "
+            f"made with max_modes={used}: set party_summary's max_modes to {configured} and "
+            "rematerialize the summaries and global_encoder, or leave max_modes unset here"
         )
-    return stored
+    return used
 
 
 def load_party_tables(party_store: PartyStore, parties: Sequence[str]) -> dict[str, pd.DataFrame]:
@@ -121,7 +107,7 @@ def dp_metadata(privacy: Mapping[str, Any] | None, history: Sequence[Mapping[str
     ``dp_epsilon`` / ``dp_delta``: per party, the epsilon its critic spent over the whole fit and
     the delta it holds at; ``dp_epsilon_by_epoch``: per epoch, each party's epsilon so far.
     """
-    if privacy is None or "epsilon" not in privacy:  # DP-SGD off (maybe FedSyn's weight noise)
+    if privacy is None or "epsilon" not in privacy:
         return {}
     by_epoch = pd.DataFrame([{"epoch": int(h.get("epoch", i)) + 1, **(h.get("dp_epsilon") or {})}
                              for i, h in enumerate(history)])
