@@ -22,6 +22,7 @@ from dagan_core.config import (
     SynthesizerConfig,
     TrainConfig,
 )
+from dagan_core.strategies import get_strategy, strategy_names
 
 _M, _T, _A, _F = ModelConfig(), TrainConfig(), AttentionConfig(), FederationConfig()
 _P = PrivacyConfig()
@@ -29,13 +30,18 @@ _P = PrivacyConfig()
 #: Epochs of a pipeline run unless configured (dagan_core's library default is far longer).
 DEMO_EPOCHS = 10
 
-Strategy = Literal["dagan", "mdgan", "swift", "fedsyn", "local", "centralized"]
+#: The registered strategies of dagan_core (the launchpad's choices follow the registry).
+Strategy = Literal[strategy_names()]  # type: ignore[valid-type]
 
 
 class TrainingConfig(dg.Config):
     """Which synthesizer to train and with which hyperparameters (see dagan_core.config)."""
 
-    strategy: Strategy = Field(default="dagan", description="dagan or a baseline.")
+    strategy: Strategy = Field(
+        default="dagan",
+        description="dagan or a baseline: " + "; ".join(
+            f"{name}: {get_strategy(name).summary}" for name in strategy_names()),
+    )
     # ModelConfig
     embedding_dim: int = Field(default=_M.embedding_dim, description="Size of the noise z.")
     generator_dims: list[int] = Field(
