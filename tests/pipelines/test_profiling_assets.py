@@ -5,13 +5,13 @@ from __future__ import annotations
 import dagster as dg
 from party_fixtures import adult_slice, needs_adult, resources, write_party
 
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.profiling import cross_party_profile, party_profile
 from pipelines.resources import PartyStore
 
 pytestmark = needs_adult
 
-ASSETS = [raw_party_table, party_table_contract, validated_party_table, party_profile,
+ASSETS = [raw_party_table, validated_party_table, party_profile,
           cross_party_profile]
 PER_PARTY = ["raw_party_table", "validated_party_table", "party_profile"]
 

@@ -16,7 +16,7 @@ import pytest
 from pipelines import settings
 from pipelines.defs.analytics.assets import sql_model_assets
 from pipelines.defs.evaluation.assets import utility_metrics
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.profiling import cross_party_profile, party_profile
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.training.assets import dagan_model
@@ -27,7 +27,7 @@ from pipelines.resources.warehouse import Warehouse
 
 DEMO = settings.REPO_ROOT / "demo"
 PARTY_ROWS = {"party_0": 160, "party_1": 90, "party_2": 50}  # party_2 holds only ">50K"
-INGEST = [raw_party_table, party_table_contract, validated_party_table, party_profile]
+INGEST = [raw_party_table, validated_party_table, party_profile]
 MODEL = [dagan_model, synthetic_table, utility_metrics]
 TINY = {
     "epochs": 2,

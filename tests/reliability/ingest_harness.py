@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.profiling import party_profile
 from pipelines.resources import LandingArea, PartyStore
 
-INGEST = [raw_party_table, party_table_contract, validated_party_table]
+INGEST = [raw_party_table, validated_party_table]
 WITH_PROFILE = [*INGEST, party_profile]
 
 

@@ -21,7 +21,7 @@ from dagan_core.profiling import (
     profile_party,
     profile_party_chunks,
 )
-from pipelines import gx_runner
+from pipelines import contracts
 from pipelines.metadata import json_value, md_table
 
 #: The profiles as long tidy tables (``PartyProfile.to_frame()``, ``CrossPartyProfile.to_frame()``):
@@ -52,7 +52,7 @@ def build_party_profile(
 ) -> PartyProfile:
     """Profile one party's validated table (a frame, or its chunks) with the contract's label and
     discrete columns. Given chunks, memory holds one chunk and the counts."""
-    spec = gx_runner.contract_spec(suite_path)
+    spec = contracts.contract_spec(suite_path)
     if not spec.label:
         raise ValueError(f"contract {spec.path}: meta.label must name the label column")
     discrete = list(spec.discrete_columns) or None

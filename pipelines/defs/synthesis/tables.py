@@ -15,7 +15,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from pipelines.contract_meta import column_docs
+from pipelines.contracts import column_docs
 from pipelines.plots import ColumnComparison
 
 SCHEMA, TABLE, KEY = "synthetic", "rows", "model_version"
