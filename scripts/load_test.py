@@ -2,8 +2,9 @@
 
 Writes Adult-like party tables (rows of ../shared/datasets/adult.csv drawn with replacement, with a
 seed; a small share of rows made invalid so that quarantine is exercised) into a temporary landing
-area, then materializes raw_party_table, validated_party_table (with its party_table_contract check) and
-party_profile for every party, one run per partition, on a temporary on-disk Dagster instance.
+area, then materializes raw_party_table, validated_party_table (with its party_table_contract
+check) and party_profile for every party, one run per partition, on a temporary on-disk Dagster
+instance.
 
 Reports wall time, rows per second, exact row accounting, and memory: the process's peak RSS
 (``VmHWM``) and current RSS after 1, 10, 25, 50, ... parties. Parties are processed one at a time

@@ -1,8 +1,9 @@
 """Ingest assets: each party's landing files become its raw table, then its validated table.
 
 The contract runs once per party, in ``validated_party_table``, which reports its verdict as the
-blocking asset check ``party_table_contract``. Both assets stream: the landing files are read, and the stored tables written and read, in chunks of
-``DAGAN_INGEST_CHUNK_ROWS`` rows, so a run holds one chunk whatever the size of the files.
+blocking asset check ``party_table_contract``. Both assets stream: the landing files are read, and
+the stored tables written and read, in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows, so a run holds
+one chunk whatever the size of the files.
 """
 
 from collections.abc import Iterator

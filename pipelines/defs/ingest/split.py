@@ -40,7 +40,7 @@ class RowAccountingError(RuntimeError):
 
 
 class ContractBreachError(InvalidDataError):
-    """The table breaks a schema-level rule of the contract; ``result`` is the contract's verdict."""
+    """The table breaks a schema-level rule; ``result`` is the contract's verdict."""
 
     def __init__(self, message: str, result: contracts.ContractResult, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

@@ -75,11 +75,15 @@ def _first_bad_utf8(path: Path) -> str:
 
 
 def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
-    """A CSV file in chunks of ``settings.ingestsettings.ingest_chunk_rows()`` rows, every cell as text."""
+    """A CSV file in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows, every cell as text."""
     header = _read_csv_header(party, path)
     try:
         reader = pd.read_csv(
-            path, dtype=str, encoding="utf-8-sig", chunksize=settings.ingest_chunk_rows(), skip_blank_lines=True
+            path,
+            dtype=str,
+            encoding="utf-8-sig",
+            chunksize=settings.ingest_chunk_rows(),
+            skip_blank_lines=True,
         )
         with reader:
             for chunk in reader:
@@ -107,7 +111,7 @@ def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
 
 
 def _parquet_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
-    """A Parquet file in record batches of ``settings.ingestsettings.ingest_chunk_rows()`` rows."""
+    """A Parquet file in record batches of ``DAGAN_INGEST_CHUNK_ROWS`` rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
