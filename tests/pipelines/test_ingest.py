@@ -159,10 +159,9 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
 
     raw_party_table(dg.build_asset_context(partition_key="hospital_c", resources=res))
     store: PartyStore = res["party_store"]
-    (result,) = validated_party_table(
+    check, result = validated_party_table(
         dg.build_asset_context(partition_key="hospital_c", resources=res)
     )
-    (check,) = result.check_results
 
     assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["rows_failing_row_rules"].value == 3

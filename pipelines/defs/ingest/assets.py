@@ -96,4 +96,5 @@ def validated_party_table(
             f"party {party}: quarantined {split.rows_quarantined} of {split.rows_read} rows: "
             f"{split.problems()}"
         )
-    yield dg.MaterializeResult(metadata=split.metadata(), check_results=[check])
+    yield check
+    yield dg.MaterializeResult(metadata=split.metadata())
