@@ -125,3 +125,17 @@ def test_loading_the_definitions_does_not_import_gx():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_contract_override_reaches_every_reader(tmp_path, monkeypatch):
+    suite = json.loads(settings.party_contract_path().read_text())
+    suite["meta"]["label"] = "sex"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(suite))
+    monkeypatch.setenv("DAGAN_PARTY_CONTRACT", str(path))
+
+    assert settings.party_contract_path() == path
+    assert contracts.contract_spec().path == path
+    assert contracts.model_columns().label == "sex"  # training's label
+    assert "sex" in contracts.model_columns().discrete_columns
+    assert contracts.ContractStream().path == path  # ingest's validation
