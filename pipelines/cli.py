@@ -158,7 +158,7 @@ def _profile(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from dagan_core.profiling import profile_parties, profile_party_chunks
-    from pipelines.contract_meta import model_columns
+    from pipelines.contracts import model_columns
     from pipelines.resources.landing import LandingArea
 
     folder = Path(args.folder)

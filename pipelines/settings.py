@@ -8,9 +8,13 @@
   ``warehouse/dagan_warehouse.duckdb`` (the shared warehouse analysts query).
 - ``DAGAN_TEST_SET``: a real table held out from every party, for TSTR/TRTR utility metrics
   (default: ``demo/reference/adult_test.csv``).
+- ``DAGAN_PARTY_CONTRACT``: the contract every party table must meet, a Great Expectations suite
+  (default: ``data_contracts/suites/party_table.json``). Ingest validates against it, and training,
+  the party summaries and the column documentation read the label, discrete columns and column
+  types from its ``meta`` block.
 - ``DAGAN_INGEST_CHUNK_ROWS``: rows per chunk when ingest reads, validates and writes a party's
-  table, and when profiling reads it (default 50 000). Memory of an ingest run is about one
-  chunk, whatever the size of the party's files.
+  table (default 50 000). Memory of an ingest run is about one chunk, whatever the size of the
+  party's files.
 """
 
 from __future__ import annotations
@@ -50,6 +54,17 @@ def test_set_path() -> Path:
     """Real held-out table used for utility metrics."""
     default = REPO_ROOT / "demo" / "reference" / "adult_test.csv"
     return Path(os.environ.get("DAGAN_TEST_SET", default))
+
+
+def party_contract_path() -> Path:
+    """The party table contract (``DAGAN_PARTY_CONTRACT`` overrides it)."""
+    default = REPO_ROOT / "data_contracts" / "suites" / "party_table.json"
+    return Path(os.environ.get("DAGAN_PARTY_CONTRACT", default))
+
+
+def party_contract_doc_path() -> Path:
+    """The contract's human-readable form: a description of every column."""
+    return REPO_ROOT / "data_contracts" / "party_table.yaml"
 
 
 DEFAULT_INGEST_CHUNK_ROWS = 50_000

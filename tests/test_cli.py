@@ -34,7 +34,7 @@ def tiny_landing(root: Path) -> Path:
 def model_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model store holding version ``v1``: a tiny DAGAN trained on the tiny parties."""
     import dagan_core
-    from pipelines.contract_meta import model_columns
+    from pipelines.contracts import model_columns
 
     root = tmp_path_factory.mktemp("cli")
     landing = tiny_landing(root / "landing")

@@ -110,9 +110,6 @@ class PartyStore(dg.ConfigurableResource):
     def read_validated(self, party: str) -> pd.DataFrame:
         return self._read(party, VALIDATED)
 
-    def write_quarantine(self, party: str, df: pd.DataFrame) -> Path:
-        return self._write(party, QUARANTINE, df)
-
     def read_quarantine(self, party: str) -> pd.DataFrame:
         return self._read(party, QUARANTINE)
 

@@ -12,13 +12,14 @@ import pytest
 import yaml
 from party_fixtures import ADULT, adult_slice, needs_adult
 
-from pipelines import gx_runner
+from pipelines import contracts, settings
+from tests.pipelines.contract_helpers import load_suite, validate_frame
 
 SUITES = sorted((Path(__file__).resolve().parents[2] / "data_contracts" / "suites").glob("*.json"))
 
 
 def test_there_is_a_party_table_contract():
-    assert gx_runner.party_table_suite_path() in SUITES
+    assert settings.party_contract_path() in SUITES
 
 
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
@@ -26,7 +27,7 @@ def test_every_suite_parses_into_a_gx_suite(path):
     from great_expectations.core import ExpectationSuite
 
     raw = json.loads(path.read_text())
-    suite = gx_runner.load_suite(path)
+    suite = load_suite(path)
 
     assert isinstance(suite, ExpectationSuite)
     assert suite.name == raw["name"]
@@ -36,7 +37,7 @@ def test_every_suite_parses_into_a_gx_suite(path):
 
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
 def test_suite_meta_agrees_with_its_rules(path):
-    spec = gx_runner.contract_spec(path)
+    spec = contracts.contract_spec(path)
     rules = json.loads(path.read_text())["expectations"]
     (column_set,) = [
         r["kwargs"]["column_set"] for r in rules if r["type"] == "expect_table_columns_to_match_set"
@@ -54,7 +55,7 @@ def test_suite_meta_agrees_with_its_rules(path):
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
 def test_human_readable_description_matches_the_suite(path):
     doc = yaml.safe_load((path.parents[1] / f"{path.stem}.yaml").read_text())
-    spec = gx_runner.contract_spec(path)
+    spec = contracts.contract_spec(path)
     rules = json.loads(path.read_text())["expectations"]
 
     def kwargs_of(kind):
@@ -82,7 +83,7 @@ def test_human_readable_description_matches_the_suite(path):
 
 @needs_adult
 def test_the_real_adult_table_meets_the_contract():
-    result = gx_runner.validate_frame(pd.read_csv(ADULT, nrows=5000))
+    result = validate_frame(pd.read_csv(ADULT, nrows=5000))
 
     assert result.success, (result.schema_failures, result.row_failures.head())
     assert result.row_failures.empty and result.statistics["success_percent"] == 100.0
@@ -93,7 +94,7 @@ def test_schema_problems_name_the_columns():
     frame = adult_slice(0, 20).drop(columns=["race"]).assign(zip_code="12345")
     frame["hours-per-week"] = "many"
 
-    result = gx_runner.validate_frame(frame)
+    result = validate_frame(frame)
 
     assert not result.schema_ok
     assert ("race", "required column is missing") in result.schema_failures
@@ -113,7 +114,7 @@ def test_a_numeric_column_without_not_null_rule_is_rejected(tmp_path):
     path.write_text(json.dumps(suite))
 
     with pytest.raises(ValueError, match="not_be_null"):
-        gx_runner.read_suite_json(path)
+        contracts.read_suite_json(path)
 
 
 def test_loading_the_definitions_does_not_import_gx():
@@ -124,3 +125,17 @@ def test_loading_the_definitions_does_not_import_gx():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_contract_override_reaches_every_reader(tmp_path, monkeypatch):
+    suite = json.loads(settings.party_contract_path().read_text())
+    suite["meta"]["label"] = "sex"
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(suite))
+    monkeypatch.setenv("DAGAN_PARTY_CONTRACT", str(path))
+
+    assert settings.party_contract_path() == path
+    assert contracts.contract_spec().path == path
+    assert contracts.model_columns().label == "sex"  # training's label
+    assert "sex" in contracts.model_columns().discrete_columns
+    assert contracts.ContractStream().path == path  # ingest's validation

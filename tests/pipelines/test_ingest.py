@@ -10,18 +10,13 @@ import pytest
 from party_fixtures import adult_slice, needs_adult, resources, snapshot, write_party
 
 from dagan_core.errors import InvalidDataError
-from pipelines.defs.ingest import (
-    party_sensor,
-    party_table_contract,
-    raw_party_table,
-    validated_party_table,
-)
-from pipelines.defs.ingest.helpers import contract_check_result
+from pipelines.defs.ingest import party_sensor, raw_party_table, validated_party_table
 from pipelines.resources import LandingArea, PartyStore
+from tests.pipelines.landing_helpers import read_party
 
 pytestmark = needs_adult
 
-INGEST = [raw_party_table, party_table_contract, validated_party_table]
+INGEST = [raw_party_table, validated_party_table]
 HEADER = "age,workclass,income\n"
 
 
@@ -36,7 +31,7 @@ def test_landing_reads_csv_and_parquet_with_per_file_counts(tmp_path):
     landing = LandingArea(root=str(tmp_path))
 
     assert landing.parties() == ["bank_a"]
-    table, counts = landing.read_party("bank_a")
+    table, counts = read_party(landing, "bank_a")
 
     assert [tuple(c) for c in counts] == [("a.csv", 30), ("b.parquet", 20)]
     assert len(table) == 50
@@ -63,7 +58,7 @@ def test_landing_rejects_unreadable_files(tmp_path, content, expected):
     (folder / "rows.csv").write_bytes(content)
 
     with pytest.raises(InvalidDataError, match=expected) as info:
-        LandingArea(root=str(tmp_path)).read_party("clinic_b")
+        read_party(LandingArea(root=str(tmp_path)), "clinic_b")
 
     assert info.value.party == "clinic_b"
     assert "'rows.csv'" in str(info.value)
@@ -76,7 +71,7 @@ def test_landing_rejects_files_with_different_columns(tmp_path):
     write_party(tmp_path, "p", adult_slice(5, 10).drop(columns=["race"]), "b.csv")
 
     with pytest.raises(InvalidDataError, match="'b.csv'.*missing \\['race'\\]") as info:
-        LandingArea(root=str(tmp_path)).read_party("p")
+        read_party(LandingArea(root=str(tmp_path)), "p")
     assert info.value.column == "race"
 
 
@@ -164,8 +159,7 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
 
     raw_party_table(dg.build_asset_context(partition_key="hospital_c", resources=res))
     store: PartyStore = res["party_store"]
-    check = contract_check_result("hospital_c", store.read_raw("hospital_c"))
-    result = validated_party_table(
+    check, result = validated_party_table(
         dg.build_asset_context(partition_key="hospital_c", resources=res)
     )
 

@@ -13,16 +13,14 @@ from party_fixtures import adult_slice, needs_adult
 
 from dagan_core.errors import InvalidDataError
 from dagan_core.profiling import profile_party, profile_party_chunks
-from pipelines import gx_runner, settings
+from pipelines import contracts, settings
 from pipelines.chunked_tables import ChunkedTable, TableWriter
-from pipelines.contract_meta import model_columns
-from pipelines.defs.ingest.helpers import (
-    contract_check_result,
-    split_party_table,
-    validate_table,
-)
+from pipelines.contracts import model_columns
+from pipelines.defs.ingest.split import split_party_table
 from pipelines.resources import PartyStore
-from pipelines.resources.landing import SOURCE_FILES, infer_column_types
+from pipelines.resources.landing import SOURCE_FILES
+from tests.pipelines.contract_helpers import check_raw_table, validate_frame, validate_table
+from tests.pipelines.landing_helpers import infer_column_types
 
 pytestmark = needs_adult
 
@@ -45,14 +43,14 @@ def _bad_rows(n: int = 40) -> pd.DataFrame:
     return rows
 
 
-def _failures(result: gx_runner.ContractResult) -> list[tuple]:
+def _failures(result: contracts.ContractResult) -> list[tuple]:
     return [tuple(r) for r in result.row_failures.itertuples(index=False)]
 
 
 @pytest.mark.parametrize("chunk", [6, 1000])
 def test_chunked_verdict_equals_the_whole_table_verdict(chunk):
     rows = _bad_rows()
-    whole = gx_runner.validate_frame(rows)
+    whole = validate_frame(rows)
 
     chunked = validate_table(ChunkedTable.from_frame(rows, chunk), keep_failures=None)
 
@@ -70,8 +68,8 @@ def test_chunked_verdict_equals_the_whole_table_verdict(chunk):
 def test_chunked_check_keeps_the_first_failures_and_counts_them_all():
     rows = _bad_rows()
 
-    check = contract_check_result("p", ChunkedTable.from_frame(rows, 7))
-    whole = contract_check_result("p", rows)
+    check = check_raw_table("p", ChunkedTable.from_frame(rows, 7))
+    whole = check_raw_table("p", rows)
 
     assert check.description == whole.description
     assert "(and " in check.description  # more failures than are spelled out
@@ -94,7 +92,7 @@ def test_a_chunk_holding_only_text_in_a_number_column_is_quarantined_not_a_schem
 def test_a_number_column_without_any_number_is_a_schema_break_in_chunks_too():
     rows = adult_slice(0, 21).assign(**{"hours-per-week": "full-time"})
 
-    whole = gx_runner.validate_frame(rows)
+    whole = validate_frame(rows)
     chunked = validate_table(ChunkedTable.from_frame(rows, 7))
 
     assert not chunked.schema_ok
@@ -106,7 +104,7 @@ def test_a_number_column_without_any_number_is_a_schema_break_in_chunks_too():
 
 
 def test_row_count_rules_see_the_stream_total(tmp_path):
-    suite = json.loads(gx_runner.party_table_suite_path().read_text())
+    suite = json.loads(settings.party_contract_path().read_text())
     for rule in suite["expectations"]:
         if rule["type"] == "expect_table_row_count_to_be_between":
             rule["kwargs"]["max_value"] = 10
@@ -121,7 +119,7 @@ def test_row_count_rules_see_the_stream_total(tmp_path):
 
 
 def test_rules_that_compare_rows_are_refused_for_streams(tmp_path):
-    suite = json.loads(gx_runner.party_table_suite_path().read_text())
+    suite = json.loads(settings.party_contract_path().read_text())
     suite["expectations"].append(
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "fnlwgt"},
          "meta": {"level": "row"}}
@@ -131,7 +129,7 @@ def test_rules_that_compare_rows_are_refused_for_streams(tmp_path):
 
     with pytest.raises(ValueError, match="expect_column_values_to_be_unique.*chunk by chunk"):
         validate_table(ChunkedTable.from_frame(adult_slice(0, 10), 5), path)
-    assert gx_runner.validate_frame(adult_slice(0, 10), path).schema_ok  # one whole frame: fine
+    assert validate_frame(adult_slice(0, 10), path).schema_ok  # one whole frame: fine
 
 
 def _split(tmp_path, rows: pd.DataFrame, chunk: int, party: str = "p"):
@@ -157,7 +155,7 @@ def test_stored_tables_do_not_depend_on_the_chunk_size(tmp_path):
     assert quarantine["_file_row"].tolist() == [1, 7, 8, 14, 15, 16, 21, 22, 23, 24, 15]
     assert str(quarantine["_file_row"].dtype) == "Int64"
     validated = store_many.read_validated("p")
-    numeric = [c for c, t in gx_runner.contract_spec().column_types.items() if t == "int64"]
+    numeric = [c for c, t in contracts.contract_spec().column_types.items() if t == "int64"]
     assert all(validated[c].dtype == "int64" for c in numeric)
     assert many.validated_dtypes == validated.dtypes.to_dict()
 
@@ -168,7 +166,7 @@ def test_a_fractional_number_keeps_its_column_float_only_if_the_row_is_valid(tmp
     rows.loc[12, "hours-per-week"] = "40.5"
     rows.loc[12, "income"] = "maybe"  # ... but this row is quarantined: hours stay int64
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.defs.ingest.helpers"):
+    with caplog.at_level(logging.WARNING, logger="pipelines.defs.ingest.split"):
         _, store = _split(tmp_path, rows, 7)
 
     validated = store.read_validated("p")

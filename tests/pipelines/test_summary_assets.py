@@ -8,15 +8,14 @@ from party_fixtures import adult_slice, needs_adult, resources, write_party
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import declare_columns, merge_declarations, validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
-from pipelines.contract_meta import model_columns
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.contracts import model_columns
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.summaries import global_encoder, party_summary
 from pipelines.resources import PartyStore
 
 pytestmark = needs_adult
 
-ASSETS = [raw_party_table, party_table_contract, validated_party_table, party_summary,
-          global_encoder]
+ASSETS = [raw_party_table, validated_party_table, party_summary, global_encoder]
 PER_PARTY = ["raw_party_table", "validated_party_table", "party_summary"]
 CONFIG = {"max_modes": 3, "seed": 0}
 

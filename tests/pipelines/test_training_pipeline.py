@@ -16,7 +16,7 @@ import pytest
 from pipelines import settings
 from pipelines.defs.analytics.assets import sql_model_assets
 from pipelines.defs.evaluation.assets import utility_metrics
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.summaries import global_encoder, party_summary
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.training.assets import dagan_model
@@ -29,7 +29,7 @@ from tests.pipelines.warehouse_writes import table_exists
 
 DEMO = settings.REPO_ROOT / "demo"
 PARTY_ROWS = {"party_0": 160, "party_1": 90, "party_2": 50}  # party_2 holds only ">50K"
-INGEST = [raw_party_table, party_table_contract, validated_party_table, party_summary]
+INGEST = [raw_party_table, validated_party_table, party_summary]
 MODEL = [party_summary, global_encoder, dagan_model, synthetic_table, utility_metrics]
 MODEL_STEPS = ["global_encoder", "dagan_model", "synthetic_table", "utility_metrics"]
 TINY = {

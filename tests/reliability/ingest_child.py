@@ -23,7 +23,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def main(argv: list[str]) -> int:
     import dagster as dg
 
-    from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+    from pipelines.defs.ingest import raw_party_table, validated_party_table
     from pipelines.defs.summaries import party_summary
     from pipelines.memory import peak_rss_mb
     from pipelines.resources import LandingArea, PartyStore
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("parties", [party])
         result = dg.materialize(
-            [raw_party_table, party_table_contract, validated_party_table, party_summary],
+            [raw_party_table, validated_party_table, party_summary],
             partition_key=party,
             instance=instance,
             resources=resources,

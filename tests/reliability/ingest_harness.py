@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from pipelines.defs.ingest import party_table_contract, raw_party_table, validated_party_table
+from pipelines.defs.ingest import raw_party_table, validated_party_table
 from pipelines.defs.summaries import party_summary
 from pipelines.resources import LandingArea, PartyStore
 
-INGEST = [raw_party_table, party_table_contract, validated_party_table]
+INGEST = [raw_party_table, validated_party_table]
 WITH_SUMMARY = [*INGEST, party_summary]
 
 

@@ -23,8 +23,8 @@ import pytest
 from ingest_harness import WITH_SUMMARY, IngestRun, resources, run_ingest
 
 from pipelines.resources import PartyStore
-from pipelines.resources import landing as landing_module
-from pipelines.resources.landing import LandingArea, infer_column_types
+from pipelines.resources.landing import LandingArea
+from tests.pipelines.landing_helpers import infer_column_types, read_party
 from tests.pipelines.party_fixtures import ADULT, adult_slice, needs_adult, snapshot, write_party
 
 pytestmark = needs_adult
@@ -305,7 +305,7 @@ def test_schema_change_between_landings_keeps_the_last_good_table(tmp_path, inst
     assert snapshot(tmp_path / "landing") == before
 
 
-# --- large files: read in chunks; LandingArea.read_party holds the table plus one chunk ----------
+# --- large files: read in chunks; read_party holds the table plus one chunk ----------
 # tracemalloc sees every Python and numpy allocation but makes CSV parsing ~20x slower, so the test
 # streams Parquet files (the same two-pass reader; CSV adds pandas' fixed-size read buffer). The
 # ingest assets never hold the table: test_100mb_file_... below runs a ~100 MB CSV through them.
@@ -323,7 +323,7 @@ def _extra_memory(tmp_path, rows: int) -> tuple[int, int]:
     area = LandingArea(root=str(folder.parent))
     tracemalloc.start()
     try:
-        table, counts = area.read_party("big")
+        table, counts = read_party(area, "big")
         held, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -332,7 +332,7 @@ def _extra_memory(tmp_path, rows: int) -> tuple[int, int]:
 
 
 def test_large_file_is_streamed_with_bounded_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(landing_module, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setenv("DAGAN_INGEST_CHUNK_ROWS", str(CHUNK))
     small_table, small_extra = _extra_memory(tmp_path, 2000)
     large_table, large_extra = _extra_memory(tmp_path, 8000)
 
@@ -343,14 +343,14 @@ def test_large_file_is_streamed_with_bounded_memory(tmp_path, monkeypatch):
 
 
 def test_streamed_types_do_not_depend_on_chunk_boundaries(tmp_path, monkeypatch):
-    monkeypatch.setattr(landing_module, "CHUNK_ROWS", 7)
+    monkeypatch.setenv("DAGAN_INGEST_CHUNK_ROWS", "7")
     rows = adult_slice(0, 30).astype(object)
     rows.loc[29, "age"] = "unknown"  # only the last chunk holds text in a number column
     rows.loc[3, "capital-gain"] = None  # a gap: that column becomes float, as pandas would
     write_party(tmp_path, "p", rows, "a.csv")
     write_party(tmp_path, "p", adult_slice(30, 40), "b.parquet")
 
-    table, counts = LandingArea(root=str(tmp_path)).read_party("p")
+    table, counts = read_party(LandingArea(root=str(tmp_path)), "p")
 
     whole = pd.concat(
         [pd.read_csv(tmp_path / "p" / "a.csv", dtype=str),

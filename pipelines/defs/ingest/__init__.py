@@ -1,4 +1,5 @@
-"""Ingest domain: landing files -> raw party table -> contract check -> validated party table.
+"""Ingest domain: landing files -> raw party table -> validated party table (with its blocking
+contract check ``party_table_contract``, from the same validation run).
 
 Needs the resources ``landing`` (LandingArea) and ``party_store`` (PartyStore).
 """
@@ -6,12 +7,10 @@ Needs the resources ``landing`` (LandingArea) and ``party_store`` (PartyStore).
 import dagster as dg
 
 from pipelines.defs.ingest.assets import raw_party_table, validated_party_table
-from pipelines.defs.ingest.checks import party_table_contract
 from pipelines.defs.ingest.sensors import ingest_job, party_sensor
 
 defs = dg.Definitions(
     assets=[raw_party_table, validated_party_table],
-    asset_checks=[party_table_contract],
     sensors=[party_sensor],
     jobs=[ingest_job],
 )
@@ -20,7 +19,6 @@ __all__ = [
     "defs",
     "ingest_job",
     "party_sensor",
-    "party_table_contract",
     "raw_party_table",
     "validated_party_table",
 ]

@@ -1,15 +1,24 @@
 """Ingest assets: each party's landing files become its raw table, then its validated table.
 
-Both stream: the landing files are read, and the stored tables written and read, in chunks of
-``DAGAN_INGEST_CHUNK_ROWS`` rows, so a run holds one chunk whatever the size of the files.
+The contract runs once per party, in ``validated_party_table``, which reports its verdict as the
+blocking asset check ``party_table_contract``. Both assets stream: the landing files are read, and
+the stored tables written and read, in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows, so a run holds
+one chunk whatever the size of the files.
 """
 
+from collections.abc import Iterator
 
 import dagster as dg
 import pyarrow as pa
 
-from pipelines.contract_meta import shared_table_schema
-from pipelines.defs.ingest.helpers import raw_table_metadata, split_party_table
+from pipelines.contracts import shared_table_schema
+from pipelines.defs.ingest.contract_check import (
+    CHECK_DESCRIPTION,
+    CHECK_NAME,
+    contract_check_result,
+)
+from pipelines.defs.ingest.split import ContractBreachError, split_party_table
+from pipelines.defs.ingest.table_metadata import raw_table_metadata
 from pipelines.partitions import party_partitions
 from pipelines.resources import LandingArea, PartyStore
 from pipelines.resources.landing import SOURCE_FILES
@@ -55,6 +64,12 @@ def raw_party_table(
     owners=["team:data-engineering"],
     tags={"privacy": "party-private"},
     metadata={"dagster/column_schema": shared_table_schema()},
+    check_specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME, asset="validated_party_table", blocking=True,
+            description=CHECK_DESCRIPTION,
+        )
+    ],
     description=(
         "The party's rows that meet the table contract, typed as the contract says. Rows that "
         "break a row-level rule go to the party's quarantine table with rule, column, value, "
@@ -64,12 +79,22 @@ def raw_party_table(
 )
 def validated_party_table(
     context: dg.AssetExecutionContext, party_store: PartyStore
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
     party = context.partition_key
-    split = split_party_table(party, party_store.open(party, RAW), party_store)
+    raw = party_store.open(party, RAW)
+    try:
+        split = split_party_table(party, raw, party_store)
+    except ContractBreachError as breach:
+        check = contract_check_result(party, raw, breach.result)
+        context.log.error(check.description or "")
+        yield check  # the failed blocking check; the error then fails this asset's step
+        raise
+    check = contract_check_result(party, raw, split.result)
+    context.log.info(check.description or "")
     if split.rows_quarantined:
         context.log.warning(
             f"party {party}: quarantined {split.rows_quarantined} of {split.rows_read} rows: "
             f"{split.problems()}"
         )
-    return dg.MaterializeResult(metadata=split.metadata())
+    yield check
+    yield dg.MaterializeResult(metadata=split.metadata())

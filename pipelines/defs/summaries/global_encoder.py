@@ -10,7 +10,7 @@ from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import merge_declarations
 from dagan_core.data.summary import PartySummary
 from dagan_core.profiling import PartyProfile, profile_parties
-from pipelines.contract_meta import model_columns
+from pipelines.contracts import model_columns
 from pipelines.defs.summaries.metadata import PROFILE_SCHEMA, cross_party_metadata
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions

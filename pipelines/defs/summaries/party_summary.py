@@ -6,7 +6,7 @@ from typing import Any
 import dagster as dg
 
 from dagan_core.profiling import profile_party_chunks
-from pipelines.contract_meta import model_columns
+from pipelines.contracts import model_columns
 from pipelines.defs.summaries.config import SummaryConfig
 from pipelines.defs.summaries.metadata import PROFILE_SCHEMA, party_summary_metadata
 from pipelines.defs.summaries.stored_columns import (

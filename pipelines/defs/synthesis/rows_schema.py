@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.contract_meta import column_docs
+from pipelines.contracts import column_docs
 
 SCHEMA, TABLE, KEY = "synthetic", "rows", "model_version"
 COMMENT = (

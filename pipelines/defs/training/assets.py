@@ -5,7 +5,7 @@ import time
 
 import dagster as dg
 
-from pipelines.contract_meta import model_columns
+from pipelines.contracts import model_columns
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.data import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.contract_meta import column_docs, model_columns
+from pipelines.contracts import column_docs, model_columns
 
 
 def generated_columns_schema() -> dg.TableSchema:

@@ -1,54 +1,20 @@
-"""What the committed party-table contract says about the model's columns.
+"""Column documentation of the shared party table, from the contract's human-readable form.
 
-The contract suite (``data_contracts/suites/party_table.json``, a Great Expectations 1.x suite)
-carries in its ``meta`` block the ``label`` column and the ``discrete_columns``. Training reads
-them here, as plain JSON, so no dataset is hard-coded and GX is not imported. Column descriptions
-(for Dagster table schemas and warehouse column comments) come from the contract's human-readable
-form, ``data_contracts/party_table.yaml``.
+``data_contracts/party_table.yaml`` (``settings.party_contract_doc_path()``) describes each column
+for Dagster table schemas and warehouse column comments; the executable contract is the suite that
+:mod:`pipelines.contracts.suite` reads.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import yaml
 
 from pipelines import settings
-
-CONTRACT_PATH = settings.REPO_ROOT / "data_contracts" / "suites" / "party_table.json"
-
-
-@dataclass(frozen=True)
-class ModelColumns:
-    """The label column and the discrete columns (the label included) of the shared schema."""
-
-    label: str
-    discrete_columns: tuple[str, ...]
-
-
-def model_columns(path: Path | None = None) -> ModelColumns:
-    """Read ``label`` and ``discrete_columns`` from the contract's ``meta``.
-
-    Raises:
-        ValueError: naming the file when either entry is missing or malformed.
-    """
-    path = Path(path) if path else CONTRACT_PATH
-    meta = json.loads(path.read_text(encoding="utf-8")).get("meta") or {}
-    label = meta.get("label")
-    discrete = meta.get("discrete_columns")
-    if not isinstance(label, str) or not label:
-        raise ValueError(f"{path}: meta.label must name the label column")
-    if not isinstance(discrete, list) or not all(isinstance(c, str) for c in discrete):
-        raise ValueError(f"{path}: meta.discrete_columns must be a list of column names")
-    if label not in discrete:
-        discrete = [*discrete, label]
-    return ModelColumns(label=label, discrete_columns=tuple(discrete))
-
-
-CONTRACT_DOC_PATH = settings.REPO_ROOT / "data_contracts" / "party_table.yaml"
 
 
 @dataclass(frozen=True)
@@ -85,13 +51,24 @@ class ColumnDoc:
         )
 
 
+def _rule(spec: dict[str, Any]) -> str | None:
+    if spec.get("range"):
+        low, high = (list(spec["range"]) + [None, None])[:2]
+        low = "-inf" if low is None else low
+        high = "inf" if high is None else high
+        return f"range [{low}, {high}]"
+    if spec.get("allowed"):
+        return f"{len(spec['allowed'])} allowed values"
+    return None
+
+
 def column_docs(path: Path | None = None) -> dict[str, ColumnDoc]:
     """Column name -> :class:`ColumnDoc`, in the contract's order, from ``party_table.yaml``.
 
     Raises:
         ValueError: naming the file when its ``columns`` block is missing or lacks a description.
     """
-    path = Path(path) if path else CONTRACT_DOC_PATH
+    path = Path(path) if path else settings.party_contract_doc_path()
     columns = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("columns")
     if not isinstance(columns, dict) or not columns:
         raise ValueError(f"{path}: a 'columns' mapping is required")
@@ -100,21 +77,13 @@ def column_docs(path: Path | None = None) -> dict[str, ColumnDoc]:
         spec = spec or {}
         if not spec.get("description"):
             raise ValueError(f"{path}: column {name!r} has no description")
-        rule = None
-        if spec.get("range"):
-            low, high = (list(spec["range"]) + [None, None])[:2]
-            low = "-inf" if low is None else low
-            high = "inf" if high is None else high
-            rule = f"range [{low}, {high}]"
-        elif spec.get("allowed"):
-            rule = f"{len(spec['allowed'])} allowed values"
         docs[str(name)] = ColumnDoc(
             name=str(name),
             type=str(spec.get("type", "string")),
             description=str(spec["description"]),
             pii=spec.get("pii"),
             nullable=bool(spec.get("nullable", True)),
-            rule=rule,
+            rule=_rule(spec),
             label=bool(spec.get("label", False)),
         )
     return docs
