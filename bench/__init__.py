@@ -2,5 +2,6 @@
 scaling runs, the FLOP count and the epoch timing, with what they share (the real benchmark
 tables, the dual-imbalance scenario set-up, the ``ctgan`` reference, memory readings, reports).
 
-Entry points: ``dagan bench|scaling|flops`` and ``scripts/{benchmark,scaling,flops,epoch_timing}.py``.
+Entry points: ``dagan bench|scaling|flops`` and ``scripts/benchmark.py``, ``scripts/scaling.py``,
+``scripts/flops.py``, ``scripts/epoch_timing.py``.
 """
