@@ -43,25 +43,25 @@ def _demo(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------ bench
 def _bench(args: argparse.Namespace) -> int:
-    from dagan_core import benchmark
+    from bench import benchmark
 
     return benchmark.main(list(args.bench_args))
 
 
 # ---------------------------------------------------------------------------- scaling, flops
 def _scaling(args: argparse.Namespace) -> int:
-    from dagan_core import scaling
+    from bench import scaling
 
     return scaling.main(list(args.tool_args), prog="dagan scaling")
 
 
 def _flops(args: argparse.Namespace) -> int:
-    from dagan_core import flops
+    from bench import flops
 
     return flops.main(list(args.tool_args), prog="dagan flops")
 
 
-#: Commands whose flags (``--help`` included) all go to a dagan_core tool.
+#: Commands whose flags (``--help`` included) all go to a measurement tool of ``bench``.
 _TOOLS = {"scaling": _scaling, "flops": _flops}
 
 

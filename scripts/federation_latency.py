@@ -19,12 +19,6 @@ import numpy as np
 import pandas as pd
 
 
-class _Built(Exception):
-    def __init__(self, trainer):
-        super().__init__("trainer built")
-        self.trainer = trainer
-
-
 def _table(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     y = np.where(rng.random(n) < 0.2 + 0.1 * (seed % 4), "yes", "no")
@@ -38,17 +32,8 @@ def build_trainer(k: int, batch: int):
     from dagan_core import make_synthesizer
 
     s = make_synthesizer("dagan", batch_size=batch, seed=0, device="cpu", epochs=1)
-
-    def capture(encoded, seeds):
-        raise _Built(type(s)._make_trainer(s, encoded, seeds))
-
-    s._make_trainer = capture
     tables = {f"party{i}": _table(600 + 300 * i, i) for i in range(k)}
-    try:
-        s.fit(tables, label="y")
-    except _Built as built:
-        return built.trainer
-    raise RuntimeError("the trainer was not built")
+    return s.begin_fit(tables, label="y").trainer
 
 
 def _serve(k: int, batch: int, name: str, tls, queue) -> None:

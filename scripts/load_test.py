@@ -42,7 +42,17 @@ ADULT = REPO.parent / "shared" / "datasets" / "adult.csv"
 REPORT_AFTER = (1, 10, 25, 50, 100, 200)
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
-from pipelines.memory import current_rss_mb, peak_rss_mb  # noqa: E402
+from bench.memory import MIB, current_rss_bytes, peak_rss_bytes  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MiB."""
+    return peak_rss_bytes() / MIB
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now, in MiB."""
+    return current_rss_bytes() / MIB
 
 
 def table_mb(path: Path) -> float:

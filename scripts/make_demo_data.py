@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
 
-from dagan_core.scenarios import ScenarioConfig, build_scenario
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the bench package of this checkout, installed or not
+
+from bench.imbalance import ScenarioConfig, build_scenario  # noqa: E402
 
 logger = logging.getLogger("make_demo_data")
-
-REPO = Path(__file__).resolve().parents[1]
 CONFIG = ScenarioConfig(n_parties=5, size_ratio=20.0, dirichlet_beta=0.1, ir_cap=None, seed=7)
 COMMAND = "python scripts/make_demo_data.py --datasets-dir ../shared/datasets --out demo"
 
@@ -42,7 +44,7 @@ the labels); `?` marks a missing value and is kept as a literal string.
 
     {command}
 
-`dagan_core.scenarios.build_scenario(adult.csv, label="income", config, test_df=adult_test.csv)`
+`bench.imbalance.build_scenario(adult.csv, label="income", config, test_df=adult_test.csv)`
 with `ScenarioConfig(n_parties=5, size_ratio=20, dirichlet_beta=0.1, ir_cap=None, seed=7)`:
 the official test split is the test set; the 32,561 training rows are dealt to 5 parties whose
 target sizes are geometric with largest / smallest = 20, and each class is spread over the parties

@@ -158,8 +158,6 @@ def test_demo_runs_the_pipeline_and_shows_the_queries(
 def test_bench_forwards_its_flags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dagan_core import benchmark
-
     data = tmp_path / "datasets"
     data.mkdir()
     frames = [pd.read_csv(next((DEMO / "landing" / p).glob("*.csv")), nrows=200)
@@ -168,7 +166,7 @@ def test_bench_forwards_its_flags(
     pd.read_csv(DEMO / "reference" / "adult_test.csv", nrows=200).to_csv(
         data / "adult_test.csv", index=False
     )
-    monkeypatch.setattr(benchmark, "DATASETS", data)
+    monkeypatch.setenv("DAGAN_DATASETS_DIR", str(data))  # the default of --data-dir
     out = tmp_path / "results"
     code = cli.main(["bench", "--dataset", "adult", "--variants", "dagan", "--seeds", "0",
                      "--epochs", "1", "--parties", "2", "--size-ratio", "2", "--jobs", "1",

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dagan_core.checkpoint import save_model
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.summary import PartySummary
 from dagan_core.errors import NotFittedError
+from dagan_core.synthesizers.checkpoint import save_model
 from dagan_core.synthesizers.device import resolve_device
 from dagan_core.synthesizers.fit_run import EpochStats, FitRun, begin_fit
 from dagan_core.synthesizers.fitted_model import FittedModel

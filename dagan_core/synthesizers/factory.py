@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dagan_core.checkpoint import load_model
 from dagan_core.config import SynthesizerConfig
 from dagan_core.synthesizers.base import Synthesizer
+from dagan_core.synthesizers.checkpoint import load_model
 
 __all__ = ["load_synthesizer", "make_synthesizer"]
 
@@ -27,5 +27,5 @@ def make_synthesizer(strategy: str = "dagan", **hyperparameters: Any) -> Synthes
 
 
 def load_synthesizer(path: str | Path, device: str = "cpu") -> Synthesizer:
-    """Load a saved synthesizer (see :mod:`dagan_core.checkpoint`)."""
+    """Load a saved synthesizer (see :mod:`dagan_core.synthesizers.checkpoint`)."""
     return Synthesizer.from_model(load_model(path, device=device))

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dagan_core.checkpoint import load_training_state, save_training_state
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
 from dagan_core.errors import InvalidDataError
 from dagan_core.prepare import agree_schema, build_encoder, check_prepared, party_schema
+from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
 from dagan_core.synthesizers.trainers import make_trainer

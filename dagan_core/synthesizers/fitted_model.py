@@ -1,7 +1,7 @@
 """What a fit produces: the generator(s), the encoder, the parties' summaries and the records.
 
 A :class:`FittedModel` holds no party row. Sampling (:mod:`dagan_core.synthesizers.sampling`) and
-saving (:mod:`dagan_core.checkpoint`) read it through the attributes and methods below.
+saving (:mod:`dagan_core.synthesizers.checkpoint`) read it through the attributes and methods below.
 """
 
 from __future__ import annotations

@@ -15,32 +15,25 @@ def _fit(parties, certs=None):
     s = make_synthesizer("dagan", **TINY)
     if certs is None:
         return s.fit(parties, label="y"), None
-    original = s._make_trainer
-    box = {}
-
-    def remote_trainer(encoded, seeds):
-        trainer = original(encoded, seeds)
-        box["ctx"] = serving(trainer.parties, certs)
-        endpoints = box["ctx"].__enter__()
+    run = s.begin_fit(parties, label="y")
+    trainer = run.trainer
+    with serving(trainer.parties, certs) as endpoints:
         transport = RemoteTransport(endpoints, certs.coordinator, timeout=10, retry_for=5)
-        trainer.transport = trainer.coordinator.transport = box["transport"] = transport
-        return trainer
-
-    s._make_trainer = remote_trainer
-    try:
-        s.fit(parties, label="y")
-    finally:
-        if "ctx" in box:
-            box["transport"].close()
-            box["ctx"].__exit__(None, None, None)
-    return s, box["transport"]
+        trainer.transport = trainer.coordinator.transport = transport
+        try:
+            while run.epochs_left:
+                run.run_epoch()
+            run.finish()
+        finally:
+            transport.close()
+    return s, transport
 
 
 def test_remote_fit_equals_in_process_fit(tiny_parties, certs):
     local, _ = _fit(tiny_parties)
     remote, transport = _fit(tiny_parties, certs)
-    a = local._generators[0].state_dict()
-    b = remote._generators[0].state_dict()
+    a = local.model.generators[0].state_dict()
+    b = remote.model.generators[0].state_dict()
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key

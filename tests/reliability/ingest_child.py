@@ -6,7 +6,7 @@
 folder and nothing else are written under ``<work folder>``. The last line printed is a JSON
 object: the row counts of ``validated_party_table``, whether the run and the check passed, the
 profile's row count, the wall time and the process's peak RSS in MiB
-(:func:`pipelines.memory.peak_rss_mb`).
+(:func:`bench.memory.peak_rss_bytes`, in MiB).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def main(argv: list[str]) -> int:
     import dagster as dg
 
+    from bench.memory import MIB, peak_rss_bytes
     from pipelines.defs.ingest import raw_party_table, validated_party_table
     from pipelines.defs.summaries import party_summary
-    from pipelines.memory import peak_rss_mb
     from pipelines.resources import LandingArea, PartyStore
 
     work, party = Path(argv[0]), argv[1]
@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
                 out[key] = meta[key].value
         if result.success:
             out["profile_rows"] = result.output_for_node("party_summary")["summary"]["n_rows"]
-    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    out["peak_rss_mb"] = round(peak_rss_bytes() / MIB, 1)
     sys.stdout.write(json.dumps(out) + "\n")
     return 0 if result.success else 1
 

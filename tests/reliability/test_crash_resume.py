@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from dagan_core import load_synthesizer
-from dagan_core.checkpoint import load_training_state, save_training_state
+from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from pipelines.defs.summaries import global_encoder, party_summary
 from pipelines.defs.training.assets import dagan_model
 from pipelines.defs.training.resume import KEY_FILE, ResumableTraining
@@ -164,7 +164,7 @@ _KILLED_EPOCH_SAVE = textwrap.dedent(
     """
     import sys, time
     import torch
-    import dagan_core.checkpoint as ck
+    import dagan_core.synthesizers.checkpoint as ck
     real_dump = ck._dump
     def slow_dump(obj, path):  # state.pt is written; progress.json is half written, then we hang
         if path.name == "progress.json":

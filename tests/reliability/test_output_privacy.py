@@ -77,7 +77,7 @@ def test_evaluation_asset_writes_the_audit_to_metrics_privacy():
 
 
 def test_benchmark_table_has_the_audit_column():
-    from dagan_core.benchmark import markdown
+    from bench.report import markdown
 
     table = markdown([{"variant": "dagan", "seed": 0, "mia_auc": 0.52},
                       {"variant": "dagan", "seed": 1, "mia_auc": 0.54}], "header")

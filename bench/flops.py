@@ -20,7 +20,7 @@ training rows dealt):
 4. Report FLOP/epoch, the real s/epoch, the achieved GFLOP/s of the real epoch, the replay's
    GFLOP/s and the ratio real epoch time / replay time (the target is within 2x).
 
-Writes ``flops.json`` and ``flops.md`` to ``--out`` (default ``results/speed``). Example::
+Writes ``flops.json`` and ``flops.md`` to ``--out`` (default ``results/tmp/speed``). Example::
 
     python scripts/flops.py
     dagan flops --max-rows 3000 --count-steps 2 --square-size 1024      (small)
@@ -33,208 +33,54 @@ import json
 import logging
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import FlopCounterMode
 
-from dagan_core.benchmark import DATASETS, REPO, held_out_split
-from dagan_core.errors import DAGANError
-from dagan_core.run_info import run_info
+from bench.matmul_count import count, replay_seconds, shape_table, split_steps, square_gflops
+from bench.options import add_data_dir, add_out
+from bench.run_info import run_info
+from bench.scenario import set_up
 
 logger = logging.getLogger(__name__)
 
-MATMUL_OPS = ("mm", "addmm", "bmm", "baddbmm")
 SHAPE_ROWS = 20  # matmul shapes listed in the Markdown report
-_REPLAY_FN = {"mm": torch.mm, "addmm": torch.addmm, "bmm": torch.bmm, "baddbmm": torch.baddbmm}
-
-
-@dataclass(frozen=True)
-class MatmulCall:
-    """One matmul as dispatched: op name, and shape and stride of each tensor input."""
-
-    op: str
-    shapes: tuple[tuple[int, ...], ...]
-    strides: tuple[tuple[int, ...], ...]
-    dtype: str
-
-    @property
-    def flops(self) -> int:
-        """2·m·n·k (times the batch for bmm / baddbmm), as FlopCounterMode counts it."""
-        a, b = self.shapes[-2], self.shapes[-1]
-        batch = a[0] if len(a) == 3 else 1
-        return 2 * batch * a[-2] * a[-1] * b[-1]
-
-    def label(self) -> str:
-        """``addmm 250x880 @ 880x256`` (the operand shapes, the bias left out)."""
-        a, b = self.shapes[-2], self.shapes[-1]
-        return f"{self.op} {'x'.join(map(str, a))} @ {'x'.join(map(str, b))}"
-
-
-class MatmulLog(TorchDispatchMode):
-    """Logs every mm / addmm / bmm / baddbmm that runs inside it (``calls``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[MatmulCall] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: D105
-        name = func.overloadpacket.__name__
-        if name in MATMUL_OPS:
-            tensors = [a for a in args if isinstance(a, torch.Tensor)]
-            self.calls.append(MatmulCall(
-                name, tuple(tuple(t.shape) for t in tensors),
-                tuple(tuple(t.stride()) for t in tensors), str(tensors[0].dtype)))
-        return func(*args, **(kwargs or {}))
-
-
-class _GlobalOnly:
-    """Stands in for FlopCounterMode's module tracker, whose backward hooks break
-    ``torch.autograd.grad`` on leaf inputs (the critics' gradient penalty and the gradients cast
-    to the generator; pytorch/pytorch#131753). Every FLOP is counted under "Global"."""
-
-    parents = frozenset({"Global"})
-
-    def __enter__(self) -> _GlobalOnly:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def count(fn: Callable[[], Any]) -> tuple[int, list[MatmulCall]]:
-    """Run ``fn`` once; FlopCounterMode's total and the matmuls it dispatched."""
-    counter = FlopCounterMode(display=False)
-    counter.mod_tracker = _GlobalOnly()
-    with counter, MatmulLog() as log:
-        fn()
-    return int(counter.get_total_flops()), log.calls
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _strided_randn(shape: tuple[int, ...], stride: tuple[int, ...], dtype: torch.dtype,
-                   device: torch.device, gen: torch.Generator) -> torch.Tensor:
-    """A random tensor with exactly this shape and these strides."""
-    size = 1 + sum((n - 1) * s for n, s in zip(shape, stride)) if all(shape) else 0
-    base = torch.randn(size, dtype=dtype, device=device, generator=gen)
-    return base.as_strided(shape, stride)
-
-
-def replay_seconds(calls: list[MatmulCall], device: torch.device, repeats: int = 3) -> float:
-    """Seconds to run these matmuls in order on random inputs (best of ``repeats`` after one
-    untimed pass); inputs of one signature are made once and reused."""
-    if not calls:
-        return 0.0
-    gen = torch.Generator(device=device)
-    gen.manual_seed(0)
-    made: dict[tuple, tuple[torch.Tensor, ...]] = {}
-    program = []
-    for c in calls:
-        key = (c.shapes, c.strides, c.dtype)
-        if key not in made:
-            dtype = getattr(torch, c.dtype.removeprefix("torch."))
-            made[key] = tuple(_strided_randn(s, st, dtype, device, gen)
-                              for s, st in zip(c.shapes, c.strides))
-        program.append((_REPLAY_FN[c.op], made[key]))
-
-    def once() -> None:
-        for fn, args in program:
-            fn(*args)
-
-    once()
-    best = float("inf")
-    for _ in range(max(1, repeats)):
-        _sync(device)
-        start = time.perf_counter()
-        once()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def square_gflops(n: int, device: torch.device, repeats: int = 3) -> float:
-    """GFLOP/s of an n x n x n float32 matmul (best of ``repeats`` after one untimed run)."""
-    gen = torch.Generator(device=device)
-    gen.manual_seed(0)
-    a = torch.randn(n, n, device=device, generator=gen)
-    b = torch.randn(n, n, device=device, generator=gen)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(max(1, repeats)):
-        _sync(device)
-        start = time.perf_counter()
-        torch.mm(a, b)
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best / 1e9
-
-
-def split_steps(calls_a: list[MatmulCall], calls_b: list[MatmulCall],
-                n: int) -> tuple[list[MatmulCall], list[MatmulCall], int]:
-    """Split window B (2n steps + probe) into its steps' matmuls and the probe's, using window A
-    (n steps + probe). Returns (step matmuls of B, probe matmuls of B, matmuls per step).
-
-    Raises:
-        DAGANError: the windows do not look like "the same matmuls every step, then a probe".
-    """
-    per_step, rest = divmod(len(calls_b) - len(calls_a), n)
-    probe = len(calls_a) - n * per_step
-    if rest or per_step <= 0 or probe < 0 or len(calls_b) != 2 * n * per_step + probe:
-        raise DAGANError(f"cannot split {len(calls_a)} / {len(calls_b)} matmuls of {n} / {2 * n} "
-                         "steps into equal steps and one fit probe")
-    steps = calls_b[: 2 * n * per_step]
-    ops = [c.op for c in steps]
-    if any(ops[i * per_step:(i + 1) * per_step] != ops[:per_step] for i in range(2 * n)):
-        raise DAGANError("the steps of the counted window do not run the same matmuls")
-    return steps, calls_b[2 * n * per_step:], per_step
-
-
-def shape_table(step_calls: list[MatmulCall], probe_calls: list[MatmulCall],
-                n_steps: int) -> list[dict[str, Any]]:
-    """Distinct matmul shapes: mean calls per step, calls in the probe, FLOP of one call."""
-    steps = Counter(c.label() for c in step_calls)
-    probe = Counter(c.label() for c in probe_calls)
-    flops = {c.label(): c.flops for c in [*step_calls, *probe_calls]}
-    return [{"matmul": k, "per_step": steps[k] / n_steps, "in_probe": probe[k],
-             "flop_each": flops[k]} for k in dict.fromkeys([*steps, *probe])]
 
 
 # --------------------------------------------------------------------------------- measuring
-def measure(opts: argparse.Namespace) -> dict[str, Any]:
-    """Fit, count, replay; the report's numbers (see the module docstring)."""
-    from dagan_core import make_synthesizer
-    from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
-    from dagan_core.synthesizers.base import resolve_device
+def fitted_trainer(parties: dict, label: str, discrete: list[str],
+                   opts: argparse.Namespace) -> tuple[Any, list[float]]:
+    """Fit DAGAN for ``warmup + epochs`` epochs; the trainer the fit built (to count steps on)
+    and the seconds of every epoch from ``history``.
 
-    device = resolve_device(opts.device)
-    table = load_benchmark("adult", opts.datasets)
-    train, test = held_out_split(table, opts.max_rows, opts.seed)
-    scenario = build_scenario(train, table.label, ScenarioConfig(
-        n_parties=opts.parties, size_ratio=opts.size_ratio, dirichlet_beta=opts.beta,
-        seed=opts.seed), test_df=test)
-    parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
-    discrete = [c for c in table.discrete_columns if c != table.label]
-    total = sum(len(d) for d in parties.values())
-    steps = max(1, total // opts.batch_size)
+    The fit runs step by step through ``begin_fit``, whose run holds the trainer it built.
+    """
+    from dagan_core import make_synthesizer
 
     synth = make_synthesizer("dagan", epochs=opts.warmup + opts.epochs, seed=opts.seed,
                              device=opts.device, batch_size=opts.batch_size)
-    run = synth.begin_fit(parties, label=table.label, discrete_columns=discrete)
+    run = synth.begin_fit(parties, label=label, discrete_columns=discrete)
     while run.epochs_left:
         run.run_epoch()
     run.finish()
-    epoch_seconds = [float(h["seconds"]) for h in synth.history[opts.warmup:]]
+    return run.trainer, [float(h["seconds"]) for h in synth.history]
+
+
+def measure(opts: argparse.Namespace) -> dict[str, Any]:
+    """Fit, count, replay; the report's numbers (see the module docstring)."""
+    from dagan_core.synthesizers.base import resolve_device
+
+    device = resolve_device(opts.device)
+    setup = set_up("adult", opts.data_dir, seed=opts.seed, max_rows=opts.max_rows,
+                   n_parties=opts.parties, size_ratio=opts.size_ratio, beta=opts.beta)
+    parties = setup.parties
+    total = sum(len(d) for d in parties.values())
+    steps = max(1, total // opts.batch_size)
+
+    trainer, all_epochs = fitted_trainer(parties, setup.label, setup.discrete, opts)
+    epoch_seconds = all_epochs[opts.warmup:]
     real_epoch = sum(epoch_seconds) / len(epoch_seconds)
-    trainer = run.trainer  # the trainer the fit used: count steps on it
 
     n = opts.count_steps
     _, calls_a = count(lambda: trainer.run_epoch(n))
@@ -353,8 +199,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--keep-calls", action="store_true",
                    help="also write every matmul of window B to the JSON")
-    p.add_argument("--datasets", type=Path, default=DATASETS)
-    p.add_argument("--out", type=Path, default=REPO / "results" / "speed")
+    add_data_dir(p, "--datasets")
+    add_out(p, "speed")
     return p
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagan_core import benchmark
+from bench import benchmark
+from bench.options import default_data_dir
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = default_data_dir()
 HAS_CTGAN = importlib.util.find_spec("ctgan") is not None
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NAME = "adult_K5_r20_b0.1_e3"
@@ -100,7 +101,7 @@ def test_markdown_and_plots_are_written_and_replot_rebuilds_them(run):
 
 
 def test_missing_ctgan_package_says_how_to_install(monkeypatch):
-    from dagan_core.benchmark_ctgan import import_ctgan
+    from bench.ctgan_reference import import_ctgan
 
     monkeypatch.setitem(sys.modules, "ctgan", None)  # import ctgan -> ImportError
     with pytest.raises(ImportError, match=r"pip install -e \.\[bench\]"):
@@ -123,7 +124,7 @@ def test_unknown_variant_and_missing_cuda_are_refused_before_training(capsys):
 
 
 def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
-    from dagan_core.benchmark_report import merge_runs
+    from bench.report import merge_runs
 
     meta = {"dataset": "adult", "parties": 5, "size_ratio": 20.0, "beta": 0.1, "ir_cap": None,
             "epochs": 20, "max_rows": None, "seeds": [0], "date": "2026-11-22", "cores": 2,
@@ -159,7 +160,7 @@ def test_merge_runs_dedupes_and_refuses_other_scenarios(tmp_path):
 
 
 def test_a_failed_job_is_reported_not_averaged(tmp_path):
-    from dagan_core.benchmark_report import markdown
+    from bench.report import markdown
 
     results = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
                {"variant": "fedsyn", "seed": 0, "tstr_macro_f1": 0.5},
@@ -183,7 +184,7 @@ def test_curve_scores_a_young_model_on_the_rows_it_makes(monkeypatch):
     from types import SimpleNamespace
 
     import dagan_core.metrics
-    from dagan_core.benchmark_measure import UtilityCurve
+    from bench.utility_curve import UtilityCurve
 
     asked = []
 
@@ -206,7 +207,7 @@ def test_curve_scores_a_young_model_on_the_rows_it_makes(monkeypatch):
 
 
 def test_label_misses_column_counts_only_sampled_variants():
-    from dagan_core.benchmark_report import markdown
+    from bench.report import markdown
 
     results = [{"variant": "trtr", "seed": 0, "tstr_macro_f1": 0.8},
                {"variant": "fedsyn", "seed": 0, "tstr_macro_f1": 0.5, "unmet_label_rows": 130},

@@ -5,28 +5,28 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from dagan_core import flops, scaling
+from bench import flops, matmul_count, scaling, scaling_report
+from bench.options import default_data_dir
 from dagan_core.errors import ConfigError, DAGANError
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = default_data_dir()
 needs_datasets = pytest.mark.skipif(not (DATASETS / "adult.csv").is_file(),
                                     reason="shared/datasets not available")
 
 
 def test_loglog_slope_of_known_series():
     x = [2, 5, 10, 20, 50]
-    assert scaling.loglog_slope(x, [3.0 * v for v in x]) == pytest.approx(1.0)
-    assert scaling.loglog_slope(x, [0.1 * v**2 for v in x]) == pytest.approx(2.0)
-    assert scaling.loglog_slope(x, [7.0] * 5) == pytest.approx(0.0, abs=1e-12)
-    assert scaling.loglog_slope(x, [v**0.5 for v in x]) == pytest.approx(0.5)
-    assert scaling.loglog_slope([5], [1.0]) is None
+    assert scaling_report.loglog_slope(x, [3.0 * v for v in x]) == pytest.approx(1.0)
+    assert scaling_report.loglog_slope(x, [0.1 * v**2 for v in x]) == pytest.approx(2.0)
+    assert scaling_report.loglog_slope(x, [7.0] * 5) == pytest.approx(0.0, abs=1e-12)
+    assert scaling_report.loglog_slope(x, [v**0.5 for v in x]) == pytest.approx(0.5)
+    assert scaling_report.loglog_slope([5], [1.0]) is None
 
 
 def test_slopes_verdict():
@@ -34,7 +34,7 @@ def test_slopes_verdict():
                for n, s in [(1000, 1.0), (4000, 2.0), (16000, 4.0)]]
     records += [{"sweep": "parties", "strategy": "dagan", "n_parties": k,
                  "seconds_per_epoch": 0.5 * k**1.5} for k in (2, 8)]
-    fits = {f["sweep"]: f for f in scaling.slopes(records)}
+    fits = {f["sweep"]: f for f in scaling_report.slopes(records)}
     assert fits["rows"]["slope"] == pytest.approx(0.5) and fits["rows"]["at_most_linear"]
     assert fits["parties"]["slope"] == pytest.approx(1.5)
     assert fits["parties"]["at_most_linear"] is False
@@ -50,11 +50,11 @@ def test_counted_flops_of_a_linear_layer():
     m, k, n = 7, 11, 5
     layer = torch.nn.Linear(k, n)
     x = torch.randn(m, k, requires_grad=True)
-    counted, calls = flops.count(lambda: layer(x))
+    counted, calls = matmul_count.count(lambda: layer(x))
     assert counted == 2 * m * n * k
     assert [(c.op, c.shapes[1:]) for c in calls] == [("addmm", ((m, k), (k, n)))]
     # forward + backward: the input and the weight gradients are two more m x n x k products
-    counted, calls = flops.count(lambda: layer(x).sum().backward())
+    counted, calls = matmul_count.count(lambda: layer(x).sum().backward())
     assert counted == 3 * 2 * m * n * k == sum(c.flops for c in calls)
 
 
@@ -67,41 +67,42 @@ def test_count_survives_autograd_grad_on_a_leaf():
         (grad,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
         return grad.norm()
 
-    counted, calls = flops.count(penalty)
+    counted, calls = matmul_count.count(penalty)
     assert counted > 0 and counted == sum(c.flops for c in calls)
 
 
 def test_replay_and_square_matmul_are_timed():
     a = torch.randn(64, 32)
     b = torch.randn(16, 32).t()  # a transposed operand keeps its strides in the replay
-    _, calls = flops.count(lambda: (a @ b, torch.bmm(torch.randn(3, 4, 5), torch.randn(3, 5, 2))))
+    c, d = torch.randn(3, 4, 5), torch.randn(3, 5, 2)
+    _, calls = matmul_count.count(lambda: (a @ b, torch.bmm(c, d)))
     assert [c.op for c in calls] == ["mm", "bmm"]
     assert calls[0].strides[1] == (1, 32)
     assert calls[1].flops == 2 * 3 * 4 * 5 * 2
-    assert flops.replay_seconds(calls, torch.device("cpu"), repeats=1) > 0
-    assert flops.replay_seconds([], torch.device("cpu")) == 0.0
-    assert flops.square_gflops(64, torch.device("cpu"), repeats=1) > 0
+    assert matmul_count.replay_seconds(calls, torch.device("cpu"), repeats=1) > 0
+    assert matmul_count.replay_seconds([], torch.device("cpu")) == 0.0
+    assert matmul_count.square_gflops(64, torch.device("cpu"), repeats=1) > 0
 
 
 def test_split_steps_finds_the_probe():
     def call(op, m):
-        return flops.MatmulCall(op, ((m, 4), (4, 3)), ((4, 1), (3, 1)), "torch.float32")
+        return matmul_count.MatmulCall(op, ((m, 4), (4, 3)), ((4, 1), (3, 1)), "torch.float32")
 
     step = [call("addmm", 10), call("mm", 10)]
     probe = [call("addmm", 2)]
-    steps_b, probe_b, per_step = flops.split_steps(step * 2 + probe, step * 4 + probe, 2)
+    steps_b, probe_b, per_step = matmul_count.split_steps(step * 2 + probe, step * 4 + probe, 2)
     assert per_step == 2 and steps_b == step * 4 and probe_b == probe
     with pytest.raises(DAGANError, match="cannot split"):
-        flops.split_steps(step + probe, step + probe * 2, 2)
+        matmul_count.split_steps(step + probe, step + probe * 2, 2)
     with pytest.raises(DAGANError, match="do not run the same matmuls"):
-        flops.split_steps(step + probe, step + step[::-1] + probe, 1)
+        matmul_count.split_steps(step + probe, step + step[::-1] + probe, 1)
 
 
 @needs_datasets
 def test_scaling_small_run(tmp_path, capsys):
     out = tmp_path / "scaling"
     argv = ["--parties", "2", "3", "--rows", "600", "1200", "--max-rows", "600", "--epochs", "1",
-            "--min-party-rows", "20", "--in-process", "--datasets", str(DATASETS),
+            "--min-party-rows", "20", "--in-process", "--data-dir", str(DATASETS),
             "--out", str(out)]
     assert scaling.main(argv, prog="dagan scaling") == 0
     payload = json.loads((out / "scaling.json").read_text())
@@ -134,7 +135,7 @@ def test_scaling_fits_each_point_in_a_fresh_process(tmp_path):
     out = tmp_path / "scaling"
     argv = ["--sweep", "rows", "--rows", "600", "--max-rows", "600", "--epochs", "1",
             "--min-party-rows", "20", "--strategies", "dagan", "ctgan",
-            "--datasets", str(DATASETS), "--out", str(out)]
+            "--data-dir", str(DATASETS), "--out", str(out)]
     assert scaling.main(argv) == 0
     payload = json.loads((out / "scaling.json").read_text())
     assert payload["settings"]["in_process"] is False
@@ -159,7 +160,7 @@ def test_scenario_parties_lowers_the_ratio_until_every_party_has_its_rows():
 def test_flops_small_run(tmp_path):
     out = tmp_path / "speed"
     argv = ["--max-rows", "600", "--count-steps", "1", "--square-size", "128", "--repeats", "1",
-            "--datasets", str(DATASETS), "--out", str(out)]
+            "--data-dir", str(DATASETS), "--out", str(out)]
     assert flops.main(argv, prog="dagan flops") == 0
     payload = json.loads((out / "flops.json").read_text())
     r = payload["result"]
@@ -185,7 +186,7 @@ def test_ctgan_is_skipped_with_a_note_when_not_installed(monkeypatch):
 
 
 def test_epoch_timing_reports_every_variant(tmp_path):
-    from dagan_core import epoch_timing
+    from bench import epoch_timing
 
     variants = ["dagan-batched", "dagan-sequential"]
     if importlib.util.find_spec("ctgan") is not None:

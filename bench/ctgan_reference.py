@@ -1,9 +1,9 @@
 """The benchmark's ``ctgan`` reference: the ``ctgan`` package's CTGAN on the pooled rows.
 
 The package is an optional dependency (``pip install -e .[bench]``) and is imported only here,
-inside the benchmark's worker. CTGAN sees the rows of every party pooled, without the party
+inside the measuring process. CTGAN sees the rows of every party pooled, without the party
 column, and keeps its own defaults (batch 500, pac 10, 256-256 networks); only the number of
-epochs, the seed and the device come from the benchmark.
+epochs, the seed, the device (and for the scaling runs the batch size) come from the tool.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -67,9 +68,51 @@ def timed_ctgan_class() -> type:
     return TimedCTGAN
 
 
+def fit_timed_ctgan(pooled: pd.DataFrame, discrete_columns: Sequence[str], *, epochs: int,
+                    seed: int, use_gpu: bool, batch_size: int = 500,
+                    backend: str = "sequential") -> tuple[Any, float, list[float]]:
+    """Fit CTGAN on ``pooled`` (no party column) and time it.
+
+    Args:
+        pooled: every party's training rows, label included.
+        discrete_columns: the discrete columns, label included.
+        epochs: training epochs.
+        seed: the package's random state.
+        use_gpu: CTGAN's ``enable_gpu`` (it then uses CUDA when present).
+        batch_size: CTGAN's batch size (500 is its own default).
+        backend: the joblib backend of CTGAN's data transformer, which runs
+            ``joblib.Parallel(n_jobs=-1)`` on tables over 500 rows; ``sequential`` or
+            ``threading`` leave no worker processes behind.
+
+    Returns:
+        The fitted model (sample it inside the same ``backend``, see
+        :func:`fit_and_sample_ctgan`), the seconds of the whole ``fit`` call and one entry per
+        epoch of the training loop alone (empty if the stamps do not match the epochs).
+
+    Raises:
+        ImportError: the package is missing; the message says ``pip install -e .[bench]``.
+    """
+    from joblib import parallel_config
+
+    model = timed_ctgan_class()(epochs=epochs, batch_size=batch_size, enable_gpu=use_gpu,
+                                verbose=False)
+    model.set_random_state(seed)
+    model.loss_stamps = []  # drop the stamp of the constructor's own assignment
+    with parallel_config(backend=backend):
+        start = time.perf_counter()
+        model.fit(pooled, discrete_columns=list(discrete_columns))
+        fit_seconds = time.perf_counter() - start
+    stamps = model.loss_stamps
+    # one stamp before the loop plus one per epoch; anything else means the package changed
+    epoch_seconds = ([b - a for a, b in zip(stamps, stamps[1:])]
+                     if len(stamps) == epochs + 1 else [])
+    return model, fit_seconds, epoch_seconds
+
+
 def fit_and_sample_ctgan(pooled: pd.DataFrame, discrete_columns: Sequence[str], n_rows: int, *,
                          epochs: int, seed: int, use_gpu: bool) -> CtganFit:
-    """Fit CTGAN on ``pooled`` (no party column) and sample ``n_rows`` rows.
+    """Fit CTGAN on ``pooled`` (no party column) with its defaults and sample ``n_rows`` rows,
+    its data transformer kept sequential (every benchmark job gets one core).
 
     Args:
         pooled: every party's training rows, label included.
@@ -84,19 +127,9 @@ def fit_and_sample_ctgan(pooled: pd.DataFrame, discrete_columns: Sequence[str], 
     """
     from joblib import parallel_config
 
-    model = timed_ctgan_class()(epochs=epochs, enable_gpu=use_gpu, verbose=False)
-    model.set_random_state(seed)
-    model.loss_stamps = []  # drop the stamp of the constructor's own assignment
-    # CTGAN's data transformer runs joblib.Parallel(n_jobs=-1) on tables over 500 rows: kept
-    # sequential here, as every benchmark job gets one core (and no lingering worker processes)
+    model, fit_seconds, epoch_seconds = fit_timed_ctgan(
+        pooled, discrete_columns, epochs=epochs, seed=seed, use_gpu=use_gpu)
     with parallel_config(backend="sequential"):
-        start = time.perf_counter()
-        model.fit(pooled, discrete_columns=list(discrete_columns))
-        fit_seconds = time.perf_counter() - start
-        stamps = model.loss_stamps
-        # one stamp before the loop plus one per epoch; anything else means the package changed
-        epoch_seconds = ([b - a for a, b in zip(stamps, stamps[1:])]
-                         if len(stamps) == epochs + 1 else [])
         start = time.perf_counter()
         rows = model.sample(n_rows)
     return CtganFit(rows=rows, fit_seconds=fit_seconds, epoch_seconds=epoch_seconds,

@@ -1,7 +1,7 @@
 """Scaling runs: time per training epoch as the number of parties and the number of rows grow.
 
-Two sweeps on UCI Adult (``shared/datasets``); every point is a dual-imbalance scenario built by
-:func:`dagan_core.scenarios.build_scenario` (size ratio 20, Dirichlet beta 0.1 by default):
+Two sweeps on UCI Adult (read from ``--data-dir``); every point is a dual-imbalance scenario built
+by :func:`bench.imbalance.build_scenario` (size ratio 20, Dirichlet beta 0.1 by default):
 
 - ``parties``: K = 2, 5, 10, 20, 50 parties sharing the same rows: all 32,561 Adult training
   rows are dealt (timing needs no test set, so none is held out of them), so the total row
@@ -27,7 +27,7 @@ slope of seconds per epoch against parties and against rows (``numpy.polyfit``) 
 time grows at most linearly (slope <= 1).
 
 Writes ``scaling.json``, ``scaling.md``, ``time_vs_parties.png`` and ``time_vs_rows.png`` to
-``--out``. Example::
+``--out`` (default ``results/tmp/scaling``; see :mod:`bench.scaling_report`). Example::
 
     python scripts/scaling.py --strategies dagan mdgan --epochs 2
     dagan scaling --sweep parties --parties 2 5 10 --max-rows 5000      (small)
@@ -40,18 +40,19 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dagan_core.benchmark import DATASETS, REPO, held_out_split
-from dagan_core.benchmark_measure import peak_rss_mb
+from bench.imbalance import ScenarioConfig
+from bench.memory import peak_rss_mb, reset_peak_rss
+from bench.options import add_data_dir, add_out
+from bench.run_info import run_info
+from bench.scaling_report import markdown, plot_sweep, slopes
+from bench.scenario import deal, training_rows
 from dagan_core.config import STRATEGIES
 from dagan_core.errors import ConfigError
-from dagan_core.run_info import run_info
-from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
 logger = logging.getLogger(__name__)
 
@@ -60,25 +61,6 @@ STRATEGY_CHOICES = (*STRATEGIES, "ctgan")
 
 
 # ---------------------------------------------------------------------------------- helpers
-def loglog_slope(x: list[float], y: list[float]) -> float | None:
-    """Slope of log(y) against log(x) (least squares); None with fewer than 2 distinct x."""
-    x_arr, y_arr = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ok = (x_arr > 0) & (y_arr > 0)
-    if len(np.unique(x_arr[ok])) < 2:
-        return None
-    return float(np.polyfit(np.log(x_arr[ok]), np.log(y_arr[ok]), 1)[0])
-
-
-def _reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark of this process (Linux); False where not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def steps_per_epoch(strategy: str, sizes: list[int], batch_size: int) -> int:
     """Generator steps in one epoch: pooled rows // batch for the federated strategies and
     CTGAN, the sum over parties of rows // batch for the per-party GANs (local, fedsyn)."""
@@ -102,10 +84,9 @@ def scenario_parties(
                           f"{min_party_rows} rows each (--min-party-rows)")
     lower = {max(1.0, float(np.floor(r * 100) / 100)) for r in np.geomspace(size_ratio, 1, 60)}
     for ratio in [size_ratio, *sorted(lower - {size_ratio}, reverse=True)]:
-        scenario = build_scenario(train, label, ScenarioConfig(
+        parties, _ = deal(train, label, ScenarioConfig(
             n_parties=n_parties, size_ratio=ratio, dirichlet_beta=beta, seed=seed),
-            test_df=train.iloc[:0])
-        parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
+            train.iloc[:0])
         if min(len(d) for d in parties.values()) >= min_party_rows:
             return parties, ratio
     raise ConfigError(f"no size ratio gives {n_parties} parties {min_party_rows} rows each")
@@ -129,33 +110,17 @@ def _fit_dagan_core(strategy: str, parties: dict[str, pd.DataFrame], label: str,
 
 def _fit_ctgan(parties: dict[str, pd.DataFrame], label: str, discrete: list[str],
                opts: argparse.Namespace) -> list[float]:
-    from ctgan import CTGAN
-    from joblib import parallel_config
+    """Seconds of every epoch of CTGAN's training loop on the pooled rows."""
+    from bench.ctgan_reference import fit_timed_ctgan
 
-    class TimedCTGAN(CTGAN):
-        """CTGAN that notes the time whenever ``loss_values`` is set: once just before its
-        first epoch and once at the end of every epoch."""
-
-        @property
-        def loss_values(self) -> Any:
-            return self.__dict__.get("_loss_values")
-
-        @loss_values.setter
-        def loss_values(self, value: Any) -> None:
-            self.__dict__["_loss_values"] = value
-            self.__dict__.setdefault("_marks", []).append(time.perf_counter())
-
-    device = _device(opts.device)
-    model = TimedCTGAN(epochs=opts.warmup + opts.epochs, batch_size=opts.batch_size,
-                       enable_gpu=device.type == "cuda", verbose=False)
-    model.set_random_state(opts.seed)
     pooled = pd.concat(list(parties.values()), ignore_index=True)
-    model.__dict__["_marks"] = []
     # CTGAN transforms columns with joblib; threads instead of loky worker processes, which
     # outlive the fit and keep a spawned point's process from exiting until they time out
-    with parallel_config(backend="threading"):
-        model.fit(pooled, discrete_columns=[*discrete, label])
-    return [float(b - a) for a, b in zip(model._marks, model._marks[1:])]
+    _, _, epoch_seconds = fit_timed_ctgan(
+        pooled, [*discrete, label], epochs=opts.warmup + opts.epochs, seed=opts.seed,
+        use_gpu=_device(opts.device).type == "cuda", batch_size=opts.batch_size,
+        backend="threading")
+    return [float(s) for s in epoch_seconds]
 
 
 def _device(name: str) -> Any:
@@ -178,7 +143,7 @@ def time_point(strategy: str, parties: dict[str, pd.DataFrame], label: str, disc
     device = _device(opts.device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    reset = _reset_peak_rss()
+    reset = reset_peak_rss()
     start = time.perf_counter()
     if strategy == "ctgan":
         seconds = walls = _fit_ctgan(parties, label, discrete, opts)
@@ -229,10 +194,9 @@ def time_point_isolated(strategy: str, parties: dict[str, pd.DataFrame], label: 
 # ------------------------------------------------------------------------------------- sweeps
 def _points(opts: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the asked sweeps; one record per (sweep, point, strategy)."""
-    table = load_benchmark(DATASET, opts.datasets)
+    table, train = training_rows(DATASET, opts.data_dir, opts.max_rows, opts.seed)
     label = table.label
     discrete = [c for c in table.discrete_columns if c != label]
-    train, _ = held_out_split(table, opts.max_rows, opts.seed)
     jobs: list[tuple[str, int, pd.DataFrame]] = []
     if opts.sweep in ("parties", "both"):
         jobs += [("parties", k, train) for k in opts.parties]
@@ -265,118 +229,6 @@ def _points(opts: argparse.Namespace) -> list[dict[str, Any]]:
     return records
 
 
-def slopes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Log-log slope of seconds per epoch against parties (parties sweep) and rows (rows sweep)
-    per strategy."""
-    out = []
-    for sweep, x_key in (("parties", "n_parties"), ("rows", "rows")):
-        for strategy in dict.fromkeys(r["strategy"] for r in records):
-            pts = [r for r in records if r["sweep"] == sweep and r["strategy"] == strategy
-                   and "seconds_per_epoch" in r]
-            if not pts:
-                continue
-            slope = loglog_slope([r[x_key] for r in pts], [r["seconds_per_epoch"] for r in pts])
-            out.append({"sweep": sweep, "strategy": strategy, "x": x_key, "n_points": len(pts),
-                        "slope": slope,
-                        "at_most_linear": None if slope is None else bool(slope <= 1.0)})
-    return out
-
-
-# ------------------------------------------------------------------------------------ reports
-def _plot(records: list[dict[str, Any]], sweep: str, x_key: str, xlabel: str,
-          fits: list[dict[str, Any]], path: Path) -> bool:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import matplotlib.ticker
-
-    pts = [r for r in records if r["sweep"] == sweep and "seconds_per_epoch" in r]
-    if not pts:
-        return False
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for strategy in dict.fromkeys(r["strategy"] for r in pts):
-        mine = [r for r in pts if r["strategy"] == strategy]
-        slope = next((f["slope"] for f in fits
-                      if f["sweep"] == sweep and f["strategy"] == strategy), None)
-        name = strategy if slope is None else f"{strategy} (slope {slope:.2f})"
-        ax.plot([r[x_key] for r in mine], [r["seconds_per_epoch"] for r in mine], "o-",
-                label=name)
-    first = min(pts, key=lambda r: r[x_key])
-    xs = np.array(sorted({r[x_key] for r in pts}), dtype=float)
-    ax.plot(xs, first["seconds_per_epoch"] * xs / xs[0], "k--", lw=0.8,
-            label="linear (slope 1)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    ax.set_xticks(xs, [f"{x:g}" for x in xs])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("seconds per epoch")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
-
-
-def markdown(payload: dict[str, Any]) -> str:
-    """The report: header with command and date, one table per sweep, the slopes."""
-    s = payload["settings"]
-    m = payload["machine"]
-    lines = [
-        f"### Scaling: seconds per epoch vs parties and rows ({payload['date']})", "",
-        f"Command: `{payload['command']}`", "",
-        f"Adult rows; size ratio {s['size_ratio']:g}, Dirichlet β={s['beta']:g}, seed "
-        f"{s['seed']}, batch {s['batch_size']}, {s['warmup']} warm-up + {s['epochs']} timed "
-        f"epoch(s) per point, device {s['device']}, "
-        f"{m['torch_threads']} torch thread(s) on {m['cpu_count']} cores, torch "
-        f"{m['torch']}. Rows sweep: rows drawn with replacement from the Adult training rows.",
-        "",
-        "s/epoch: mean over the timed epochs of the strategy's own epoch time (`history`; "
-        "fedsyn's leaves out its weight averaging); wall s/epoch: wall clock between the ends of "
-        "consecutive epochs; ms/step: s/epoch ÷ generator steps per epoch; peak RSS: the "
-        "peak resident memory of the process during the fit ("
-        + ("one process for all points, so it includes what earlier points left allocated)."
-           if s["in_process"] else "a fresh process for each fit).")
-        + " Growth is called at most linear when the slope is ≤ 1.",
-    ]
-    cols = ["strategy", "K", "rows", "size ratio", "party rows min–max", "steps/epoch",
-            "s/epoch", "ms/step", "wall s/epoch", "peak RSS MB"]
-    for sweep, title in (("parties", "Parties (fixed rows)"), ("rows", "Rows (fixed K)")):
-        pts = [r for r in payload["points"] if r["sweep"] == sweep]
-        if not pts:
-            continue
-        lines += ["", f"#### {title}", "", "| " + " | ".join(cols) + " |",
-                  "|---" * len(cols) + "|"]
-        for r in pts:
-            ratio = f"{r['size_ratio']:g}" + (" (lowered)" if r["size_ratio_lowered"] else "")
-            head = [r["strategy"], str(r["n_parties"]), str(r["rows"]), ratio,
-                    f"{r['party_rows_min']}–{r['party_rows_max']}"]
-            wall = "–" if r.get("wall_seconds_per_epoch") is None else (
-                f"{r['wall_seconds_per_epoch']:.3f}")
-            if "skipped" in r:
-                lines.append("| " + " | ".join([*head, f"skipped: {r['skipped']}",
-                                                 *["–"] * 4]) + " |")
-                continue
-            lines.append("| " + " | ".join(head + [
-                str(r["steps_per_epoch"]), f"{r['seconds_per_epoch']:.3f}",
-                f"{r['seconds_per_step'] * 1000:.2f}", wall, f"{r['peak_rss_mb']:.0f}"]) + " |")
-    if payload["slopes"]:
-        lines += ["", "#### Log-log slopes of s/epoch", "",
-                  "| sweep | strategy | points | slope | growth |", "|---|---|---|---|---|"]
-        for f in payload["slopes"]:
-            if f["slope"] is None:
-                verdict, slope = "– (one point)", "–"
-            else:
-                slope = f"{f['slope']:.3f}"
-                verdict = ("at most linear (slope ≤ 1)" if f["at_most_linear"]
-                           else "faster than linear (slope > 1)")
-            lines.append(f"| {f['sweep']} | {f['strategy']} | {f['n_points']} | {slope} | "
-                         f"{verdict} |")
-    return "\n".join(lines) + "\n"
-
-
 # --------------------------------------------------------------------------------------- main
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The flags of ``dagan scaling`` / ``scripts/scaling.py``."""
@@ -406,8 +258,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--in-process", action="store_true",
                    help="fit every point in this process (faster to start; its peak RSS then "
                    "includes what earlier points left allocated) instead of a fresh one each")
-    p.add_argument("--datasets", type=Path, default=DATASETS)
-    p.add_argument("--out", type=Path, default=REPO / "results" / "scaling")
+    add_data_dir(p, "--datasets")
+    add_out(p, "scaling")
     return p
 
 
@@ -440,7 +292,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/scaling.py")
     (opts.out / "scaling.md").write_text(report)
     for sweep, x_key, xlabel in (("parties", "n_parties", "parties K (fixed total rows)"),
                                  ("rows", "rows", f"total rows (K={opts.rows_parties})")):
-        _plot(records, sweep, x_key, xlabel, fits, opts.out / f"time_vs_{sweep}.png")
+        plot_sweep(records, sweep, x_key, xlabel, fits, opts.out / f"time_vs_{sweep}.png")
     sys.stdout.write(report)
     return 0
 

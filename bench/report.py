@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from bench.variants import VARIANTS
+
 # (result key, column title, decimals, divisor); the JSON keeps the raw values
 COLUMNS = [
     ("tstr_macro_f1", "macro-F1", 3, 1), ("tstr_trtr_ratio", "TSTR÷TRTR", 3, 1),
@@ -127,7 +129,7 @@ def write_outputs(results: list[dict], meta: dict[str, Any], out: Path, name: st
                   write_json: bool = True) -> str:
     """Write ``name``.md and the PNG plots (and, unless told not to, ``name``.json) into
     ``out``; return the Markdown."""
-    from dagan_core.benchmark_plots import plot_quality, plot_utility_vs_epochs
+    from bench.plots import plot_quality, plot_utility_vs_epochs
 
     add_trtr_ratio(results)
     ok = [r for r in results if not r.get("error")]
@@ -203,8 +205,6 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
             if key not in merged or (merged[key].get("error") and not r.get("error")):
                 # a merged input keeps the run each result came from
                 merged[key] = {**r, "source": r.get("source", Path(path).name)}
-    from dagan_core.benchmark import VARIANTS  # lazily: that module imports this one
-
     order = ["trtr", *VARIANTS]  # then the rest (the ctgan package) by name
     results = sorted(merged.values(), key=lambda r: (
         r["seed"], order.index(r["variant"]) if r["variant"] in order else len(order),

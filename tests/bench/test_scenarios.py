@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from bench.datasets import load_benchmark
+from bench.imbalance import ScenarioConfig, build_scenario
+from bench.options import default_data_dir
 from dagan_core.errors import ConfigError, InvalidDataError
 from dagan_core.profiling import profile_parties, profile_party
-from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = default_data_dir()
 needs_datasets = pytest.mark.skipif(not (DATASETS / "adult.csv").is_file(),
                                     reason="shared/datasets not available")
 

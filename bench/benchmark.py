@@ -6,13 +6,17 @@ HistGB on the real test set), similarity, per-party detection AUC, DCR and membe
 AUC. Every (variant, seed) runs in a fresh worker process, which also records its fit time,
 seconds per epoch, sampling speed and peak memory; the library's variants also record a cheap
 utility curve over epochs (``--curve-every``). Writes JSON, a Markdown table of mean ± std over
-seeds, and PNG plots (see :mod:`dagan_core.benchmark_report`).
+seeds, and PNG plots (see :mod:`bench.report`).
 
 Example::
 
     python scripts/benchmark.py --dataset adult --seeds 0 1 2 --epochs 30 --jobs 2
     dagan bench --dataset adult --seeds 0 1 2 --epochs 30 --jobs 2      (the same)
     python scripts/benchmark.py --replot results/adult_K5_r20_b0.1_e30.json   (no training)
+
+The tables are read from ``--data-dir`` (default: ``$DAGAN_DATASETS_DIR``, else
+``../shared/datasets`` next to the repository); the outputs go to ``--out`` (default
+``results/tmp``, so a run never overwrites the committed results).
 
 Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install -e .[bench]``;
 ``--ctgan-epochs N`` trains it N epochs instead of ``--epochs`` (the results are then named
@@ -36,111 +40,23 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from bench.ctgan_reference import INSTALL_HINT
+from bench.options import add_data_dir, add_out
+from bench.report import load_results, write_outputs
+from bench.variants import (
+    EXTERNAL_VARIANTS,
+    VARIANTS,
+    ctgan_name,
+    fit_ctgan_variant,
+    fit_library_variant,
+)
 
-from dagan_core.benchmark_ctgan import INSTALL_HINT
-from dagan_core.benchmark_report import load_results, markdown, write_outputs
+__all__ = ["main", "run_one"]
 
-__all__ = ["VARIANTS", "held_out_split", "main", "markdown", "run_one"]
-
-REPO = Path(__file__).resolve().parent.parent  # the repository (dagan_core/..)
-DATASETS = REPO.parent / "shared" / "datasets"
-
-# variant name -> (strategy, extra hyperparameters); "ctgan" is the ctgan package instead
-VARIANTS = {
-    "dagan": ("dagan", {}),
-    "dagan-no-local": ("dagan", {"local_attention": False}),
-    "dagan-no-global": ("dagan", {"global_attention": False}),
-    "dagan-rho0": ("dagan", {"global_rho": 0.0}),
-    "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
-    "mdgan": ("mdgan", {}),
-    "swift": ("swift", {}),
-    "fedsyn": ("fedsyn", {}),
-    "local": ("local", {}),
-    "centralized": ("centralized", {}),
-}
-EXTERNAL_VARIANTS = ("ctgan",)
 # imported once by the fork server, so that each fresh worker starts quickly
 PRELOAD = ["numpy", "pandas", "torch", "sklearn.ensemble", "sklearn.linear_model",
-           "dagan_core", "dagan_core.metrics", "dagan_core.scenarios", "dagan_core.benchmark"]
-
-
-def held_out_split(table, max_rows: int | None, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold the real test set out first (official split, else a stratified 20 %), then
-    optionally subsample the training rows (stratified) to ``max_rows``."""
-    from sklearn.model_selection import train_test_split
-
-    train, test = table.train, table.test
-    if test is None:
-        train, test = train_test_split(train, test_size=0.2, stratify=train[table.label],
-                                       random_state=seed)
-    if max_rows is not None and len(train) > max_rows:
-        train, _ = train_test_split(train, train_size=max_rows, stratify=train[table.label],
-                                    random_state=seed)
-    return train.reset_index(drop=True), test.reset_index(drop=True)
-
-
-def _fit_library_variant(variant: str, seed: int, opts: dict, parties: dict, pooled, table,
-                         test: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit one of :data:`VARIANTS`, sample, and return the rows and the fit measurements."""
-    from dagan_core import make_synthesizer
-    from dagan_core.benchmark_measure import UtilityCurve
-
-    discrete = [c for c in table.discrete_columns if c != table.label]
-    strategy, extra = VARIANTS[variant]
-    synth = make_synthesizer(strategy, epochs=opts["epochs"], seed=seed, device=opts["device"],
-                             **extra)
-    curve = None
-    if opts["curve_every"]:
-        curve = UtilityCurve(synth, every=opts["curve_every"], epochs=opts["epochs"],
-                             n_rows=len(pooled), test=test, label=table.label,
-                             discrete_columns=[*discrete, table.label], seed=seed)
-    start = time.perf_counter()
-    synth.fit(parties, label=table.label, discrete_columns=discrete, on_epoch_end=curve)
-    curve_seconds = curve.seconds if curve else 0.0
-    fit_seconds = time.perf_counter() - start - curve_seconds  # the curve is not training
-    history = synth.history
-    epoch_seconds = [h["seconds"] for h in history]  # the trainer's epochs, callback excluded
-    start = time.perf_counter()
-    # strict=False: a model that cannot make a party's label mix is scored on what it makes,
-    # and the rows whose label differs from the asked one are counted against it.
-    rows = synth.sample(len(pooled), seed=seed + 1000, strict=False)
-    sample_seconds = time.perf_counter() - start
-    return rows, {
-        "unmet_label_rows": int(rows.attrs.get("unmet_rows", 0)),
-        "fit_seconds": fit_seconds,
-        "seconds_per_epoch": float(np.mean(epoch_seconds)),
-        "setup_seconds": fit_seconds - float(np.sum(epoch_seconds)),
-        "sample_rows_per_s": len(pooled) / sample_seconds,
-        "bytes_per_epoch": float(np.mean([h["bytes_exchanged"] for h in history])),
-        "alpha_last": history[-1]["alpha"],
-        "alpha_std_over_epochs": float(np.mean(np.std(
-            [list(h["alpha"].values()) for h in history], axis=0))),
-        "curve": curve.points if curve else None,
-        "curve_seconds": curve_seconds,
-    }
-
-
-def _fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
-                       discrete_columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit the ctgan package's CTGAN on the pooled rows (no party column) and sample."""
-    from dagan_core.benchmark_ctgan import fit_and_sample_ctgan
-    from dagan_core.synthesizers.base import resolve_device
-
-    use_gpu = resolve_device(opts["device"]).type == "cuda"
-    n_epochs = opts.get("ctgan_epochs") or opts["epochs"]
-    fit = fit_and_sample_ctgan(pooled.drop(columns="party"), discrete_columns, len(pooled),
-                               epochs=n_epochs, seed=seed, use_gpu=use_gpu)
-    epochs = fit.epoch_seconds
-    return fit.rows, {
-        "epochs": n_epochs,
-        "fit_seconds": fit.fit_seconds,
-        "seconds_per_epoch": float(np.mean(epochs)) if epochs else float("nan"),
-        "setup_seconds": fit.fit_seconds - sum(epochs) if epochs else float("nan"),
-        "sample_rows_per_s": len(pooled) / fit.sample_seconds,
-        "curve": None,  # CTGAN cannot continue training, so it cannot be sampled between epochs
-    }
+           "dagan_core", "dagan_core.metrics", "bench.scenario", "bench.variants",
+           "bench.benchmark"]
 
 
 def run_one(args: tuple) -> dict:
@@ -163,53 +79,44 @@ def _run_one(args: tuple) -> dict:
 
     torch.set_num_threads(1)
     with threadpool_limits(1):
-        from dagan_core.benchmark_measure import CURVE_MODELS, peak_gpu_mb, peak_rss_mb
+        from bench.memory import peak_gpu_mb, peak_rss_mb
+        from bench.scenario import set_up
+        from bench.utility_curve import CURVE_MODELS
         from dagan_core.metrics import ml_utility, privacy_report, similarity_report
-        from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
 
-        table = load_benchmark(opts["dataset"], Path(opts["datasets"]))
-        train, test = held_out_split(table, opts["max_rows"], seed)
-        scenario = build_scenario(train, table.label, ScenarioConfig(
-            n_parties=opts["parties"], size_ratio=opts["size_ratio"],
-            dirichlet_beta=opts["beta"], ir_cap=opts["ir_cap"], seed=seed), test_df=test)
-        parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
-        pooled = pd.concat([d.assign(party=p) for p, d in parties.items()], ignore_index=True)
-        all_discrete = [*[c for c in table.discrete_columns if c != table.label], table.label]
+        setup = set_up(opts["dataset"], Path(opts["datasets"]), seed=seed,
+                       max_rows=opts["max_rows"], n_parties=opts["parties"],
+                       size_ratio=opts["size_ratio"], beta=opts["beta"], ir_cap=opts["ir_cap"])
+        pooled = setup.pooled()
+        all_discrete = setup.all_discrete
         out: dict[str, Any] = {"variant": variant, "seed": seed}
         if variant == "trtr":
             synth_rows = pooled
             out["fit_seconds"] = 0.0
             if opts["curve_every"]:  # the utility curve's model on the real rows
                 out["curve_reference_macro_f1"] = ml_utility(
-                    pooled.drop(columns="party"), scenario.test, table.label, all_discrete,
+                    pooled.drop(columns="party"), setup.test, setup.label, all_discrete,
                     models=CURVE_MODELS, seed=seed).mean["macro_f1"]
         else:
             if variant.startswith("ctgan"):
-                synth_rows, fit = _fit_ctgan_variant(seed, opts, pooled, all_discrete)
+                synth_rows, fit = fit_ctgan_variant(seed, opts, pooled, all_discrete)
             else:
-                synth_rows, fit = _fit_library_variant(variant, seed, opts, parties, pooled,
-                                                       table, scenario.test)
+                synth_rows, fit = fit_library_variant(variant, seed, opts, setup)
             out.update(fit)
             out["peak_rss_mb"] = peak_rss_mb()  # up to here: loading, fit, curve, sampling
             if (gpu := peak_gpu_mb()) is not None:
                 out["peak_gpu_mb"] = gpu
-        util = ml_utility(synth_rows.drop(columns="party", errors="ignore"), scenario.test,
-                          table.label, all_discrete, seed=seed).mean
+        util = ml_utility(synth_rows.drop(columns="party", errors="ignore"), setup.test,
+                          setup.label, all_discrete, seed=seed).mean
         out.update({f"tstr_{k}": v for k, v in util.items()})
         if variant != "trtr":
-            sim = similarity_report(pooled, synth_rows, all_discrete, label=table.label,
+            sim = similarity_report(pooled, synth_rows, all_discrete, label=setup.label,
                                     detection=True, seed=seed)
-            priv = privacy_report(pooled, synth_rows, scenario.test, all_discrete, seed=seed)
+            priv = privacy_report(pooled, synth_rows, setup.test, all_discrete, seed=seed)
             out.update({k: v for k, v in sim.items() if isinstance(v, float)})
             out.update({k: v for k, v in priv.items() if isinstance(v, float)})
         out["total_seconds"] = time.perf_counter() - started
         return out
-
-
-def ctgan_name(epochs: int, ctgan_epochs: int | None) -> str:
-    """The ctgan variant's name in the results: ``ctgan``, or ``ctgan-Nep`` when it trains
-    another number of epochs than the library's variants."""
-    return "ctgan" if ctgan_epochs in (None, epochs) else f"ctgan-{ctgan_epochs}ep"
 
 
 def _worker_pool(jobs: int) -> ProcessPoolExecutor:
@@ -242,9 +149,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch device of every variant (auto: CUDA when present)")
     p.add_argument("--curve-every", type=int, default=5, metavar="N",
                    help="utility curve every N epochs and at the last (0: off)")
-    p.add_argument("--datasets-dir", type=Path, default=DATASETS,
-                   help="folder of the benchmark CSV files (default: ../shared/datasets)")
-    p.add_argument("--out", type=Path, default=REPO / "results")
+    add_data_dir(p, "--datasets-dir")
+    add_out(p)
     p.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
                    help="merge result JSONs of one scenario (other seeds or variants, run "
                         "elsewhere) into --out as NAME.json/.md/.png; no training")
@@ -289,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.replot is not None:
         return _replot(a.replot)
     if a.merge:
-        from dagan_core.benchmark_report import merge_runs
+        from bench.report import merge_runs
 
         results, meta = merge_runs(a.merge)
         table = write_outputs(results, meta, a.out, a.name or a.merge[0].stem.split(".")[0])
@@ -300,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
                                        "ir_cap", "max_rows", "device", "curve_every",
                                        "ctgan_epochs")}
-    opts["datasets"] = str(a.datasets_dir)
+    opts["datasets"] = str(a.data_dir)
     variants = [ctgan_name(a.epochs, a.ctgan_epochs) if v == "ctgan" else v for v in a.variants]
     jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *variants]]
     started = time.perf_counter()

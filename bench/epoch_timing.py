@@ -8,6 +8,8 @@ rows (after a 1,000-row warm-up). ``ctgan`` sees the parties' rows pooled, with 
 
     python scripts/epoch_timing.py --device cpu --threads 2
     python scripts/epoch_timing.py --device cuda --variants dagan-batched dagan-sequential ctgan
+
+Writes ``<name>.json`` and ``<name>.md`` to ``--out`` (default ``results/tmp/speed``).
 """
 
 from __future__ import annotations
@@ -16,36 +18,23 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dagan_core.benchmark import DATASETS, REPO, held_out_split
-from dagan_core.run_info import run_info
+from bench.options import add_data_dir, add_out
+from bench.run_info import run_info
+from bench.scenario import set_up
 
 VARIANTS = ("dagan-batched", "dagan-sequential", "ctgan")
-
-
-def _parties(datasets: Path, max_rows: int | None
-             ) -> tuple[dict[str, pd.DataFrame], list[str], str]:
-    from dagan_core.scenarios import ScenarioConfig, build_scenario, load_benchmark
-
-    table = load_benchmark("adult", datasets)
-    train, test = held_out_split(table, max_rows, 0)
-    scenario = build_scenario(train, table.label, ScenarioConfig(
-        n_parties=5, size_ratio=20, dirichlet_beta=0.1, seed=0), test_df=test)
-    parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
-    discrete = [c for c in table.discrete_columns if c != table.label]
-    return parties, discrete, table.label
 
 
 def time_variant(variant: str, parties: dict[str, pd.DataFrame], discrete: list[str],
                  label: str, *, epochs: int, sample_rows: int, device: str) -> dict[str, Any]:
     """Epoch seconds and sampling rows/s of one variant."""
     if variant == "ctgan":
-        from dagan_core.benchmark_ctgan import fit_and_sample_ctgan
+        from bench.ctgan_reference import fit_and_sample_ctgan
 
         pooled = pd.concat(list(parties.values()), ignore_index=True)
         fit = fit_and_sample_ctgan(pooled, [*discrete, label], sample_rows, epochs=epochs,
@@ -94,14 +83,15 @@ def main(argv: list[str] | None = None, prog: str = "scripts/epoch_timing.py") -
     p.add_argument("--sample-rows", type=int, default=200_000)
     p.add_argument("--max-rows", type=int, default=None,
                    help="a stratified subsample of Adult's training rows (default: all)")
-    p.add_argument("--datasets-dir", type=Path, default=DATASETS)
-    p.add_argument("--out", type=Path, default=REPO / "results" / "speed")
+    add_data_dir(p, "--datasets-dir")
+    add_out(p, "speed")
     p.add_argument("--name", default=None, help="output stem (default: epoch_timing_<device>)")
     opts = p.parse_args(argv)
     import torch
 
     torch.set_num_threads(opts.threads)
-    parties, discrete, label = _parties(opts.datasets_dir, opts.max_rows)
+    setup = set_up("adult", opts.data_dir, seed=0, max_rows=opts.max_rows)
+    parties, discrete, label = setup.parties, setup.discrete, setup.label
     results = []
     for variant in opts.variants:
         results.append(time_variant(variant, parties, discrete, label, epochs=opts.epochs,

@@ -3,7 +3,7 @@
 ``build_scenario`` holds the test set out first, then deals the remaining rows to K parties whose
 sizes follow a geometric progression (n_max / n_min = r) and whose label mixes are skewed by a
 Dirichlet(beta) draw per class; an optional cap makes each party's own label mix harsher.
-``load_benchmark`` reads the real benchmark tables of ``shared/datasets`` in a uniform shape.
+The real tables it is applied to are read by :mod:`bench.datasets`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,7 +94,7 @@ class Scenario:
         return table
 
 
-def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     """Integers proportional to ``weights`` that sum to ``total`` exactly."""
     raw = weights / weights.sum() * total
     base = np.floor(raw).astype(np.int64)
@@ -115,7 +114,7 @@ def _fit_margins(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.nda
     return m
 
 
-def _class_groups(codes: np.ndarray, n_classes: int, rng: np.random.Generator) -> list[np.ndarray]:
+def class_groups(codes: np.ndarray, n_classes: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Row positions of each class, each group shuffled."""
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=n_classes))[:-1]
@@ -127,11 +126,11 @@ def _party_counts(class_totals: np.ndarray, config: ScenarioConfig,
     """The class x party count matrix (see :func:`build_scenario`)."""
     k, n = config.n_parties, int(class_totals.sum())
     ranks = np.arange(k) / max(k - 1, 1)
-    sizes = _largest_remainder(config.size_ratio ** (-ranks), n)
+    sizes = largest_remainder(config.size_ratio ** (-ranks), n)
     props = rng.dirichlet(np.full(k, config.dirichlet_beta), size=len(class_totals))
     props = np.maximum(np.nan_to_num(props), 1e-12)
     fitted = _fit_margins(props, class_totals.astype(float), sizes.astype(float))
-    counts = np.stack([_largest_remainder(row, int(t)) for row, t in zip(fitted, class_totals)])
+    counts = np.stack([largest_remainder(row, int(t)) for row, t in zip(fitted, class_totals)])
     while (col := counts.sum(axis=0)).min() < 2:  # every party keeps >= 2 rows
         small, big = int(col.argmin()), int(col.argmax())
         cls = int(counts[:, big].argmax())
@@ -196,7 +195,7 @@ def build_scenario(
         raise InvalidDataError("label column is missing from the test table", column=label)
     rng = np.random.default_rng(config.seed)
     codes, classes = pd.factorize(df[label].astype(str), sort=True)
-    groups = _class_groups(codes, len(classes), rng)
+    groups = class_groups(codes, len(classes), rng)
 
     if test_df is None:
         test_parts = []
@@ -228,110 +227,3 @@ def build_scenario(
                 config.n_parties, config.size_ratio, config.dirichlet_beta, config.ir_cap,
                 [len(p) for p in parties.values()], len(test))
     return Scenario(parties=parties, test=test, label=label, config=config)
-
-
-@dataclass(frozen=True)
-class BenchmarkTable:
-    """A real benchmark table.
-
-    Attributes:
-        train: training rows (index = row position in the source file).
-        test: the official test split, or None (``build_scenario`` then holds one out).
-        label: the label column.
-        discrete_columns: categorical columns, the label included.
-    """
-
-    train: pd.DataFrame
-    test: pd.DataFrame | None
-    label: str
-    discrete_columns: tuple[str, ...]
-
-
-_ADULT_DISCRETE = ("workclass", "education", "marital-status", "occupation", "relationship",
-                   "race", "sex", "native-country", "income")
-_BANK_DISCRETE = ("job", "marital", "education", "default", "housing", "loan", "contact",
-                  "month", "poutcome", "y")
-_INTRUSION_DISCRETE = ("protocol_type", "service", "flag", "land", "logged_in", "is_guest_login",
-                       "is_host_login", "root_shell", "su_attempted", "class")
-# name -> (train file, test file or None, label, discrete columns incl. label)
-_BENCHMARKS: dict[str, tuple[str, str | None, str, tuple[str, ...]]] = {
-    "adult": ("adult.csv", "adult_test.csv", "income", _ADULT_DISCRETE),
-    "bank": ("bank.csv", None, "y", _BANK_DISCRETE),
-    "covertype": ("covertype.csv", None, "Cover_Type",
-                  ("Wilderness_Area", "Soil_Type", "Cover_Type")),
-    "credit": ("credit.csv.gz", None, "Class", ("Class",)),
-    "intrusion": ("intrusion.csv", None, "class", _INTRUSION_DISCRETE),
-}
-BENCHMARKS = tuple(sorted(_BENCHMARKS))
-
-
-def _collapse_one_hot(df: pd.DataFrame, prefix: str, label: str) -> pd.DataFrame:
-    """Replace the 0/1 columns ``prefix1..prefixM`` by one column holding the set column's name."""
-    cols = [c for c in df.columns if c.startswith(prefix) and c[len(prefix):].isdigit()]
-    names = np.array(cols, dtype=object)[df[cols].to_numpy().argmax(axis=1)]
-    out = df.drop(columns=cols)
-    out.insert(out.columns.get_loc(label), prefix, names)
-    return out
-
-
-def _stratified_subsample(df: pd.DataFrame, label: str, max_rows: int, seed: int) -> pd.DataFrame:
-    """``max_rows`` rows keeping the class mix (each class keeps >= 1 row), source order kept."""
-    codes, classes = pd.factorize(df[label].astype(str), sort=True)
-    rng = np.random.default_rng(seed)
-    groups = _class_groups(codes, len(classes), rng)
-    sizes = np.array([len(g) for g in groups])
-    floor = np.minimum(sizes, 1 if max_rows >= len(sizes) else 0)
-    quota = floor + _largest_remainder((sizes - floor).astype(float), max_rows - int(floor.sum()))
-    quota = np.minimum(quota, sizes)
-    keep = np.sort(np.concatenate([g[:q] for g, q in zip(groups, quota)]))
-    return df.iloc[keep]
-
-
-def load_benchmark(
-    name: str,
-    datasets_dir: str | Path,
-    max_rows: int | None = None,
-    seed: int = 0,
-) -> BenchmarkTable:
-    """Load a real benchmark table from ``shared/datasets`` (see its README).
-
-    ``covertype`` has its one-hot groups collapsed into ``Wilderness_Area`` and ``Soil_Type``
-    (values are the original column names, e.g. ``Soil_Type10``); ``credit`` has integer labels.
-    Only ``adult`` has an official test split.
-
-    Args:
-        name: one of ``adult``, ``bank``, ``covertype``, ``credit``, ``intrusion``.
-        datasets_dir: the folder holding the CSV files.
-        max_rows: when set and smaller than the training table, a seeded stratified subsample of
-            that many training rows (the test split is not subsampled).
-        seed: seed of the subsample.
-
-    Returns:
-        The :class:`BenchmarkTable`.
-
-    Raises:
-        ConfigError: unknown name, bad ``max_rows`` or a missing file.
-    """
-    if name not in _BENCHMARKS:
-        raise ConfigError(f"unknown benchmark {name!r}; valid names: {', '.join(BENCHMARKS)}")
-    if max_rows is not None and max_rows < 1:
-        raise ConfigError(f"max_rows={max_rows!r} is invalid: must be None or >= 1")
-    train_file, test_file, label, discrete = _BENCHMARKS[name]
-    folder = Path(datasets_dir)
-    paths = [folder / f for f in (train_file, test_file) if f is not None]
-    for path in paths:
-        if not path.is_file():
-            raise ConfigError(f"benchmark file {path} not found")
-    frames = [pd.read_csv(path) for path in paths]
-    if name == "covertype":
-        frames = [_collapse_one_hot(_collapse_one_hot(f, "Wilderness_Area", label),
-                                    "Soil_Type", label) for f in frames]
-    if name == "credit":
-        frames = [f.astype({label: np.int64}) for f in frames]
-    train = frames[0]
-    if max_rows is not None and max_rows < len(train):
-        train = _stratified_subsample(train, label, max_rows, seed)
-    test = frames[1] if len(frames) > 1 else None
-    logger.info("loaded benchmark %s: %d train rows, %s test rows", name, len(train),
-                None if test is None else len(test))
-    return BenchmarkTable(train=train, test=test, label=label, discrete_columns=discrete)

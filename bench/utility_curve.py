@@ -1,9 +1,7 @@
-"""What the benchmark measures while a variant trains: peak memory and utility over epochs."""
+"""The benchmark's utility curve: a cheap TSTR macro-F1 every few epochs while a variant trains."""
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -16,31 +14,6 @@ if TYPE_CHECKING:
 # the model behind the utility curve: one histogram gradient boosting (the same feature
 # pipeline as the TSTR table), fast enough to run every few epochs
 CURVE_MODELS = ("hgb",)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (the kernel's high-water mark).
-
-    The benchmark runs every job in a fresh worker process, so this is the job's own peak.
-    """
-    try:  # Linux: VmHWM, in KiB
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024 / 1e6
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6  # bytes on macOS, KiB
-
-
-def peak_gpu_mb() -> float | None:
-    """Peak CUDA memory allocated by torch in this process, in MB; None without CUDA use."""
-    import torch
-
-    if not torch.cuda.is_available() or not torch.cuda.is_initialized():
-        return None
-    return torch.cuda.max_memory_allocated() / 1e6
 
 
 class UtilityCurve:

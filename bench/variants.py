@@ -1,0 +1,96 @@
+"""The benchmark's variants: the library's strategies (and ablations of DAGAN), and the ``ctgan``
+package on the pooled rows. Each is fitted, sampled and timed here; scoring is the caller's."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.scenario import ScenarioSetup
+
+# variant name -> (strategy, extra hyperparameters); "ctgan" is the ctgan package instead
+VARIANTS = {
+    "dagan": ("dagan", {}),
+    "dagan-no-local": ("dagan", {"local_attention": False}),
+    "dagan-no-global": ("dagan", {"global_attention": False}),
+    "dagan-rho0": ("dagan", {"global_rho": 0.0}),
+    "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
+    "mdgan": ("mdgan", {}),
+    "swift": ("swift", {}),
+    "fedsyn": ("fedsyn", {}),
+    "local": ("local", {}),
+    "centralized": ("centralized", {}),
+}
+EXTERNAL_VARIANTS = ("ctgan",)
+
+
+def ctgan_name(epochs: int, ctgan_epochs: int | None) -> str:
+    """The ctgan variant's name in the results: ``ctgan``, or ``ctgan-Nep`` when it trains
+    another number of epochs than the library's variants."""
+    return "ctgan" if ctgan_epochs in (None, epochs) else f"ctgan-{ctgan_epochs}ep"
+
+
+def fit_library_variant(variant: str, seed: int, opts: dict,
+                        setup: ScenarioSetup) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit one of :data:`VARIANTS`, sample, and return the rows and the fit measurements."""
+    from bench.utility_curve import UtilityCurve
+    from dagan_core import make_synthesizer
+
+    n_rows = sum(len(d) for d in setup.parties.values())
+    strategy, extra = VARIANTS[variant]
+    synth = make_synthesizer(strategy, epochs=opts["epochs"], seed=seed, device=opts["device"],
+                             **extra)
+    curve = None
+    if opts["curve_every"]:
+        curve = UtilityCurve(synth, every=opts["curve_every"], epochs=opts["epochs"],
+                             n_rows=n_rows, test=setup.test, label=setup.label,
+                             discrete_columns=setup.all_discrete, seed=seed)
+    start = time.perf_counter()
+    synth.fit(setup.parties, label=setup.label, discrete_columns=setup.discrete,
+              on_epoch_end=curve)
+    curve_seconds = curve.seconds if curve else 0.0
+    fit_seconds = time.perf_counter() - start - curve_seconds  # the curve is not training
+    history = synth.history
+    epoch_seconds = [h["seconds"] for h in history]  # the trainer's epochs, callback excluded
+    start = time.perf_counter()
+    # strict=False: a model that cannot make a party's label mix is scored on what it makes,
+    # and the rows whose label differs from the asked one are counted against it.
+    rows = synth.sample(n_rows, seed=seed + 1000, strict=False)
+    sample_seconds = time.perf_counter() - start
+    return rows, {
+        "unmet_label_rows": int(rows.attrs.get("unmet_rows", 0)),
+        "fit_seconds": fit_seconds,
+        "seconds_per_epoch": float(np.mean(epoch_seconds)),
+        "setup_seconds": fit_seconds - float(np.sum(epoch_seconds)),
+        "sample_rows_per_s": n_rows / sample_seconds,
+        "bytes_per_epoch": float(np.mean([h["bytes_exchanged"] for h in history])),
+        "alpha_last": history[-1]["alpha"],
+        "alpha_std_over_epochs": float(np.mean(np.std(
+            [list(h["alpha"].values()) for h in history], axis=0))),
+        "curve": curve.points if curve else None,
+        "curve_seconds": curve_seconds,
+    }
+
+
+def fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
+                      discrete_columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit the ctgan package's CTGAN on the pooled rows (no party column) and sample."""
+    from bench.ctgan_reference import fit_and_sample_ctgan
+    from dagan_core.synthesizers.base import resolve_device
+
+    use_gpu = resolve_device(opts["device"]).type == "cuda"
+    n_epochs = opts.get("ctgan_epochs") or opts["epochs"]
+    fit = fit_and_sample_ctgan(pooled.drop(columns="party"), discrete_columns, len(pooled),
+                               epochs=n_epochs, seed=seed, use_gpu=use_gpu)
+    epochs = fit.epoch_seconds
+    return fit.rows, {
+        "epochs": n_epochs,
+        "fit_seconds": fit.fit_seconds,
+        "seconds_per_epoch": float(np.mean(epochs)) if epochs else float("nan"),
+        "setup_seconds": fit.fit_seconds - sum(epochs) if epochs else float("nan"),
+        "sample_rows_per_s": len(pooled) / fit.sample_seconds,
+        "curve": None,  # CTGAN cannot continue training, so it cannot be sampled between epochs
+    }
