@@ -50,6 +50,7 @@ from bench.variants import (
     fit_ctgan_variant,
     fit_library_variant,
 )
+from dagan_core.strategies import strategy_names
 
 __all__ = ["main", "run_one"]
 
@@ -131,8 +132,7 @@ def _worker_pool(jobs: int) -> ProcessPoolExecutor:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="adult")
-    p.add_argument("--variants", nargs="+", default=["dagan", "mdgan", "swift", "fedsyn",
-                                                     "local", "centralized"],
+    p.add_argument("--variants", nargs="+", default=list(strategy_names()),
                    help=f"any of {', '.join([*VARIANTS, *EXTERNAL_VARIANTS])}")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=30)

@@ -53,6 +53,7 @@ from bench.scaling_report import markdown, plot_sweep, slopes
 from bench.scenario import deal, training_rows
 from dagan_core.config import STRATEGIES
 from dagan_core.errors import ConfigError
+from dagan_core.strategies import get_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ STRATEGY_CHOICES = (*STRATEGIES, "ctgan")
 def steps_per_epoch(strategy: str, sizes: list[int], batch_size: int) -> int:
     """Generator steps in one epoch: pooled rows // batch for the federated strategies and
     CTGAN, the sum over parties of rows // batch for the per-party GANs (local, fedsyn)."""
-    if strategy in ("local", "fedsyn"):
+    if strategy in STRATEGIES and get_strategy(strategy).gan_per_party:
         return int(sum(max(1, n // batch_size) for n in sizes))
     return max(1, int(sum(sizes)) // batch_size)
 

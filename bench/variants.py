@@ -10,19 +10,21 @@ import numpy as np
 import pandas as pd
 
 from bench.scenario import ScenarioSetup
+from dagan_core.strategies import strategy_names
 
-# variant name -> (strategy, extra hyperparameters); "ctgan" is the ctgan package instead
-VARIANTS = {
-    "dagan": ("dagan", {}),
+#: DAGAN's ablations: variant name -> (strategy, extra hyperparameters)
+ABLATIONS = {
     "dagan-no-local": ("dagan", {"local_attention": False}),
     "dagan-no-global": ("dagan", {"global_attention": False}),
     "dagan-rho0": ("dagan", {"global_rho": 0.0}),
     "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
-    "mdgan": ("mdgan", {}),
-    "swift": ("swift", {}),
-    "fedsyn": ("fedsyn", {}),
-    "local": ("local", {}),
-    "centralized": ("centralized", {}),
+}
+#: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
+#: the ablations; "ctgan" is the ctgan package instead
+VARIANTS = {
+    **{name: (name, {}) for name in strategy_names()[:1]},
+    **ABLATIONS,
+    **{name: (name, {}) for name in strategy_names()[1:]},
 }
 EXTERNAL_VARIANTS = ("ctgan",)
 

@@ -10,7 +10,7 @@ import pytest
 
 from dagan_core.metrics import evaluate, membership_inference_audit, privacy_report
 from pipelines.defs.evaluation.assets import utility_metrics
-from pipelines.defs.training.data import training_record
+from pipelines.defs.training.reports import training_record
 from pipelines.partitions import model_versions
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore

@@ -8,15 +8,13 @@ import dagster as dg
 from pipelines.contracts import model_columns
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
-from pipelines.defs.training.data import (
+from pipelines.defs.training.inputs import load_party_tables, shared_encoding, summary_max_modes
+from pipelines.defs.training.reports import (
     dp_metadata,
     epoch_logger,
     history_summary,
-    load_party_tables,
-    summary_max_modes,
     training_record,
 )
-from pipelines.defs.training.encoding import shared_encoding
 from pipelines.defs.training.resume import ResumableTraining, training_fingerprint
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions

@@ -1,4 +1,5 @@
-"""Glue of the training asset: the parties' tables, logging, the saved training record."""
+"""What a training run reports: the per-epoch log line, the history's headline numbers, the
+record saved beside the checkpoint and the differential-privacy metadata."""
 
 from __future__ import annotations
 
@@ -9,28 +10,6 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.metadata import json_value, md_table
-from pipelines.resources.party_store import PartyStore
-
-
-def summary_max_modes(configured: int | None, encoding: Mapping[str, Any]) -> int:
-    """The mixture modes of the version's summaries; a configured value must agree with them.
-
-    Raises:
-        dg.Failure: if ``max_modes`` is configured and differs from the summaries'.
-    """
-    used = int(encoding["max_modes"])
-    if configured is not None and configured != used:
-        raise dg.Failure(
-            f"max_modes={configured} is configured, but the party summaries of this version were "
-            f"made with max_modes={used}: set party_summary's max_modes to {configured} and "
-            "rematerialize the summaries and global_encoder, or leave max_modes unset here"
-        )
-    return used
-
-
-def load_party_tables(party_store: PartyStore, parties: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """Each party's validated rows, read party by party (they go only to that party's trainer)."""
-    return {party: party_store.read_validated(party) for party in parties}
 
 
 def class_counts(tables: Mapping[str, pd.DataFrame], label: str) -> dict[str, dict[str, int]]:
