@@ -6,6 +6,7 @@
     dagan flops [flops flags]                          FLOP/epoch vs a replay of its matmuls
     dagan sample --version V --n N --out rows.csv      sample a stored model version
     dagan profile FOLDER                               imbalance profiles of a landing folder
+    dagan certs --out DIR --parties A B C              CA and certificates for a federation
 
 Every command writes its results to stdout and its progress to stderr; errors end with exit
 status 2 and one line naming the problem.
@@ -270,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: the contract's discrete columns present in the files)")
     p_profile.add_argument("--json", action="store_true", help="write the profiles as JSON")
     p_profile.set_defaults(handler=_profile)
+    from pipelines.federation.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

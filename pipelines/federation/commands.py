@@ -1,0 +1,63 @@
+"""``dagan certs`` and ``dagan party serve``: the commands of a federation's set-up and of a
+party's host."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from dagan_core.federation.remote.tls import check_name, make_certificates
+    from pipelines.federation.federation_file import write_federation
+
+    from pipelines.cli import CommandError
+
+    out = Path(args.out)
+    try:
+        check = [check_name(n) for n in [*args.parties, args.coordinator]]
+    except ValueError as err:
+        raise CommandError(str(err)) from None
+    if len(set(check)) < len(check):
+        raise CommandError("party and coordinator names must all differ")
+    made = make_certificates(out, parties=list(args.parties), coordinator=args.coordinator,
+                             days=args.days)
+    lines = {"ca": str(made.ca_cert), "ca_key": str(made.ca_key),
+             "coordinator": {"cert": str(made.coordinator.cert), "key": str(made.coordinator.key)},
+             "parties": {p: {"cert": str(f.cert), "key": str(f.key)}
+                         for p, f in made.parties.items()}}
+    if args.federation_file:
+        endpoints = dict(item.split("=", 1) for item in args.endpoint or [])
+        missing = [p for p in args.parties if p not in endpoints]
+        if missing:
+            from pipelines.cli import CommandError
+
+            raise CommandError(f"--federation-file needs --endpoint PARTY=HOST:PORT for "
+                               f"{', '.join(missing)}")
+        write_federation(args.federation_file, {p: endpoints[p] for p in args.parties},
+                         made.ca_cert, made.coordinator.cert, made.coordinator.key,
+                         args.coordinator)
+        lines["federation_file"] = str(args.federation_file)
+    sys.stdout.write(json.dumps(lines, indent=2) + "\n")
+    sys.stderr.write(f"dagan certs: keep {made.ca_key} offline; give each party its own "
+                     "certificate and key and the CA certificate, nothing else\n")
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``certs`` (and, where the library offers it, ``party serve``)."""
+    p_certs = commands.add_parser(
+        "certs", help="create a CA, the coordinator's and each party's certificate (tests and "
+        "demos; production uses the organisation's own PKI, see docs/deployment.md)")
+    p_certs.add_argument("--out", required=True, help="folder for the PEM files")
+    p_certs.add_argument("--parties", nargs="+", required=True, metavar="PARTY")
+    p_certs.add_argument("--coordinator", default="coordinator",
+                         help="common name of the coordinator's certificate")
+    p_certs.add_argument("--days", type=int, default=30, help="validity (default 30 days)")
+    p_certs.add_argument("--federation-file", type=Path, default=None,
+                         help="also write the coordinator's federation file here")
+    p_certs.add_argument("--endpoint", action="append", metavar="PARTY=HOST:PORT",
+                         help="where a party answers (repeat; for --federation-file)")
+    p_certs.set_defaults(handler=_certs)
