@@ -9,19 +9,28 @@ import sys
 from pathlib import Path
 
 
+def _refuse(command: str, message: str) -> int:
+    """One line naming the problem, exit status 2 (as every ``dagan`` command)."""
+    sys.stderr.write(f"dagan {command}: {message}\n")
+    return 2
+
+
 def _certs(args: argparse.Namespace) -> int:
     from dagan_core.federation.remote.tls import check_name, make_certificates
     from pipelines.federation.federation_file import write_federation
 
-    from pipelines.cli import CommandError
-
     out = Path(args.out)
     try:
-        check = [check_name(n) for n in [*args.parties, args.coordinator]]
+        names = [check_name(n) for n in [*args.parties, args.coordinator]]
     except ValueError as err:
-        raise CommandError(str(err)) from None
-    if len(set(check)) < len(check):
-        raise CommandError("party and coordinator names must all differ")
+        return _refuse("certs", str(err))
+    if len(set(names)) < len(names):
+        return _refuse("certs", "party and coordinator names must all differ")
+    endpoints = dict(item.split("=", 1) for item in args.endpoint or [] if "=" in item)
+    missing = [p for p in args.parties if p not in endpoints]
+    if args.federation_file and missing:
+        return _refuse("certs", "--federation-file needs --endpoint PARTY=HOST:PORT for "
+                       + ", ".join(missing))
     made = make_certificates(out, parties=list(args.parties), coordinator=args.coordinator,
                              days=args.days)
     lines = {"ca": str(made.ca_cert), "ca_key": str(made.ca_key),
@@ -29,13 +38,6 @@ def _certs(args: argparse.Namespace) -> int:
              "parties": {p: {"cert": str(f.cert), "key": str(f.key)}
                          for p, f in made.parties.items()}}
     if args.federation_file:
-        endpoints = dict(item.split("=", 1) for item in args.endpoint or [])
-        missing = [p for p in args.parties if p not in endpoints]
-        if missing:
-            from pipelines.cli import CommandError
-
-            raise CommandError(f"--federation-file needs --endpoint PARTY=HOST:PORT for "
-                               f"{', '.join(missing)}")
         write_federation(args.federation_file, {p: endpoints[p] for p in args.parties},
                          made.ca_cert, made.coordinator.cert, made.coordinator.key,
                          args.coordinator)
