@@ -170,14 +170,19 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or (
             a.ctgan_epochs is not None and a.ctgan_epochs < 1):
         p.error("--curve-every must be >= 0, --epochs, --ctgan-epochs and --jobs >= 1")
-    if a.device == "cuda":
-        import torch
+    _resolve_device(p, a)
 
-        if not torch.cuda.is_available():
-            p.error("--device cuda: no CUDA device is available to torch")
-    if a.device == "auto":  # resolved once, so that every job and the header agree
-        import torch
 
+def _resolve_device(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse ``cuda`` without a CUDA device; resolve ``auto`` once, so that every job and the
+    header agree."""
+    if a.device not in ("cuda", "auto"):
+        return
+    import torch
+
+    if a.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: no CUDA device is available to torch")
+    if a.device == "auto":
         a.device = "cuda" if torch.cuda.is_available() else "cpu"
 
 

@@ -73,6 +73,16 @@ def _stratified_subsample(df: pd.DataFrame, label: str, max_rows: int, seed: int
     return df.iloc[keep]
 
 
+def _tidy(name: str, frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """Covertype's one-hot groups collapsed into one column each; Credit's labels as integers."""
+    if name == "covertype":
+        return _collapse_one_hot(_collapse_one_hot(frame, "Wilderness_Area", label),
+                                 "Soil_Type", label)
+    if name == "credit":
+        return frame.astype({label: np.int64})
+    return frame
+
+
 def load_benchmark(
     name: str,
     datasets_dir: str | Path,
@@ -108,12 +118,7 @@ def load_benchmark(
     for path in paths:
         if not path.is_file():
             raise ConfigError(f"benchmark file {path} not found")
-    frames = [pd.read_csv(path) for path in paths]
-    if name == "covertype":
-        frames = [_collapse_one_hot(_collapse_one_hot(f, "Wilderness_Area", label),
-                                    "Soil_Type", label) for f in frames]
-    if name == "credit":
-        frames = [f.astype({label: np.int64}) for f in frames]
+    frames = [_tidy(name, pd.read_csv(path), label) for path in paths]
     train = frames[0]
     if max_rows is not None and max_rows < len(train):
         train = _stratified_subsample(train, label, max_rows, seed)

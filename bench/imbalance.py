@@ -145,6 +145,31 @@ def _party_counts(class_totals: np.ndarray, config: ScenarioConfig,
     return counts
 
 
+def _check_source(df: pd.DataFrame, label: str, test_df: pd.DataFrame | None) -> None:
+    """A non-empty table with a label on every row (and in the test table, if given)."""
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise InvalidDataError("the source table is empty")
+    if label not in df.columns:
+        raise InvalidDataError("label column is missing", column=label)
+    if df[label].isna().any():
+        raise InvalidDataError(f"{int(df[label].isna().sum())} rows have no label", column=label)
+    if test_df is not None and label not in test_df.columns:
+        raise InvalidDataError("label column is missing from the test table", column=label)
+
+
+def _hold_out(df: pd.DataFrame, groups: list[np.ndarray], fraction: float) -> pd.DataFrame:
+    """Step 1 of :func:`build_scenario`: each class gives its first round(fraction * n_c)
+    (shuffled) rows to the test set, clipped to [1, n_c - 1]; ``groups`` keeps the rest."""
+    test_parts = []
+    for i, group in enumerate(groups):
+        n_c = len(group)
+        n_test = int(np.clip(np.floor(fraction * n_c + 0.5),
+                             1 if n_c >= 2 else 0, max(n_c - 1, 0)))
+        test_parts.append(group[:n_test])
+        groups[i] = group[n_test:]
+    return df.iloc[np.sort(np.concatenate(test_parts))]
+
+
 def build_scenario(
     df: pd.DataFrame,
     label: str,
@@ -185,29 +210,11 @@ def build_scenario(
         InvalidDataError: ``df`` is empty, lacks the label, has missing labels, or has fewer than
             2 * K rows to deal.
     """
-    if not isinstance(df, pd.DataFrame) or df.empty:
-        raise InvalidDataError("the source table is empty")
-    if label not in df.columns:
-        raise InvalidDataError("label column is missing", column=label)
-    if df[label].isna().any():
-        raise InvalidDataError(f"{int(df[label].isna().sum())} rows have no label", column=label)
-    if test_df is not None and label not in test_df.columns:
-        raise InvalidDataError("label column is missing from the test table", column=label)
+    _check_source(df, label, test_df)
     rng = np.random.default_rng(config.seed)
     codes, classes = pd.factorize(df[label].astype(str), sort=True)
     groups = class_groups(codes, len(classes), rng)
-
-    if test_df is None:
-        test_parts = []
-        for i, group in enumerate(groups):
-            n_c = len(group)
-            n_test = int(np.clip(np.floor(config.test_fraction * n_c + 0.5),
-                                 1 if n_c >= 2 else 0, max(n_c - 1, 0)))
-            test_parts.append(group[:n_test])
-            groups[i] = group[n_test:]
-        test = df.iloc[np.sort(np.concatenate(test_parts))]
-    else:
-        test = test_df
+    test = test_df if test_df is not None else _hold_out(df, groups, config.test_fraction)
     totals = np.array([len(g) for g in groups], dtype=np.int64)
     if totals.sum() < 2 * config.n_parties:
         raise InvalidDataError(f"{int(totals.sum())} training rows cannot give "

@@ -49,14 +49,27 @@ def _cell(values: pd.Series, decimals: int, divisor: float) -> str:
     return f"{v.mean():.{decimals}f} ± {v.std(ddof=0):.{decimals}f}"
 
 
-def markdown(results: list[dict], header: str, notes: list[str] | None = None) -> str:
-    """Mean ± std over seeds per variant, under ``header``; ``notes`` go below the table.
-    Failed jobs (with an ``error``) are left out of the means and listed below the table."""
-    failed = [r for r in results if r.get("error")]
+def _finished_frame(results: list[dict]) -> pd.DataFrame:
+    """The jobs that finished, one row each (label misses 0 where strict sampling had none)."""
     df = pd.DataFrame([r for r in results if not r.get("error")])
     if "unmet_label_rows" in df:  # results from strict sampling, which had none by construction
         sampled = (df["variant"] != "trtr") & ~df["variant"].str.startswith("ctgan")
         df.loc[sampled, "unmet_label_rows"] = df.loc[sampled, "unmet_label_rows"].fillna(0)
+    return df
+
+
+def _cells(group: pd.DataFrame, columns: list[tuple]) -> list[str]:
+    """One variant's cells: mean ± std over its seeds, "–" for a column it has no value in."""
+    return ["–" if key not in group or group[key].isna().all()
+            else _cell(group[key], digits, divisor)
+            for key, _, digits, divisor in columns]
+
+
+def markdown(results: list[dict], header: str, notes: list[str] | None = None) -> str:
+    """Mean ± std over seeds per variant, under ``header``; ``notes`` go below the table.
+    Failed jobs (with an ``error``) are left out of the means and listed below the table."""
+    failed = [r for r in results if r.get("error")]
+    df = _finished_frame(results)
     failures = "; ".join(f"{r['variant']} seed {r['seed']}: {r['error']}" for r in failed)
     notes = [*(notes or []), *([f"Failed, not in the means: {failures}."] if failed else [])]
     columns = [c for c in COLUMNS
@@ -64,9 +77,7 @@ def markdown(results: list[dict], header: str, notes: list[str] | None = None) -
     lines = [header, "", "| variant | seeds | " + " | ".join(c[1] for c in columns) + " |",
              "|---" * (len(columns) + 2) + "|"]
     for variant, g in df.groupby("variant", sort=False):
-        cells = ["–" if key not in g or g[key].isna().all() else _cell(g[key], digits, divisor)
-                 for key, _, digits, divisor in columns]
-        lines.append(f"| {variant} | {len(g)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {variant} | {len(g)} | " + " | ".join(_cells(g, columns)) + " |")
     for note in notes:  # one paragraph each
         lines += ["", note]
     return "\n".join(lines)
@@ -177,6 +188,29 @@ def load_results(path: Path) -> tuple[list[dict], dict[str, Any]]:
 SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs", "max_rows")
 
 
+def _run_data(path: Path, first_path: Path, first_meta: dict[str, Any] | None) -> dict:
+    """One run's JSON, checked to be of the same scenario as the first run's."""
+    data = json.loads(Path(path).read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: no meta (written by an older version); cannot merge")
+    meta = data["meta"]
+    if first_meta is not None and any(meta.get(k) != first_meta.get(k) for k in SCENARIO_KEYS):
+        diff = {k: (first_meta.get(k), meta.get(k)) for k in SCENARIO_KEYS
+                if meta.get(k) != first_meta.get(k)}
+        raise ValueError(f"{path}: another scenario than {first_path}: {diff}")
+    return data
+
+
+def _keep_first_finished(merged: dict[tuple[str, int], dict], results: list[dict],
+                         source: str) -> None:
+    """Add each (variant, seed) not merged yet, or finished where the merged one failed."""
+    for r in results:
+        key = (r["variant"], r["seed"])
+        if key not in merged or (merged[key].get("error") and not r.get("error")):
+            # a merged input keeps the run each result came from
+            merged[key] = {**r, "source": r.get("source", source)}
+
+
 def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
     """Results of several runs of one scenario (e.g. seeds or variants run on different
     machines), each (variant, seed) once (the first run that has it wins, but a finished job
@@ -190,21 +224,11 @@ def merge_runs(paths: list[Path]) -> tuple[list[dict], dict[str, Any]]:
     metas = []
     lines: list[str] = []
     for path in paths:
-        data = json.loads(Path(path).read_text())
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: no meta (written by an older version); cannot merge")
-        meta = data["meta"]
-        if metas and any(meta.get(k) != metas[0].get(k) for k in SCENARIO_KEYS):
-            diff = {k: (metas[0].get(k), meta.get(k)) for k in SCENARIO_KEYS
-                    if meta.get(k) != metas[0].get(k)}
-            raise ValueError(f"{path}: another scenario than {paths[0]}: {diff}")
-        metas.append(meta)
-        lines += [line for line in _source_lines(Path(path).name, meta) if line not in lines]
-        for r in data["results"]:
-            key = (r["variant"], r["seed"])
-            if key not in merged or (merged[key].get("error") and not r.get("error")):
-                # a merged input keeps the run each result came from
-                merged[key] = {**r, "source": r.get("source", Path(path).name)}
+        data = _run_data(path, paths[0], metas[0] if metas else None)
+        metas.append(data["meta"])
+        lines += [line for line in _source_lines(Path(path).name, data["meta"])
+                  if line not in lines]
+        _keep_first_finished(merged, data["results"], Path(path).name)
     order = ["trtr", *VARIANTS]  # then the rest (the ctgan package) by name
     results = sorted(merged.values(), key=lambda r: (
         r["seed"], order.index(r["variant"]) if r["variant"] in order else len(order),

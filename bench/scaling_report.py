@@ -34,6 +34,13 @@ def slopes(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _line_name(strategy: str, sweep: str, fits: list[dict[str, Any]]) -> str:
+    """The strategy's legend entry, with its log-log slope on this sweep when there is one."""
+    slope = next((f["slope"] for f in fits
+                  if f["sweep"] == sweep and f["strategy"] == strategy), None)
+    return strategy if slope is None else f"{strategy} (slope {slope:.2f})"
+
+
 def plot_sweep(records: list[dict[str, Any]], sweep: str, x_key: str, xlabel: str,
           fits: list[dict[str, Any]], path: Path) -> bool:
     import matplotlib
@@ -48,11 +55,8 @@ def plot_sweep(records: list[dict[str, Any]], sweep: str, x_key: str, xlabel: st
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for strategy in dict.fromkeys(r["strategy"] for r in pts):
         mine = [r for r in pts if r["strategy"] == strategy]
-        slope = next((f["slope"] for f in fits
-                      if f["sweep"] == sweep and f["strategy"] == strategy), None)
-        name = strategy if slope is None else f"{strategy} (slope {slope:.2f})"
         ax.plot([r[x_key] for r in mine], [r["seconds_per_epoch"] for r in mine], "o-",
-                label=name)
+                label=_line_name(strategy, sweep, fits))
     first = min(pts, key=lambda r: r[x_key])
     xs = np.array(sorted({r[x_key] for r in pts}), dtype=float)
     ax.plot(xs, first["seconds_per_epoch"] * xs / xs[0], "k--", lw=0.8,

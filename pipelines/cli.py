@@ -155,10 +155,9 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- profile
-def _profile(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from dagan_core.profiling import profile_parties, profile_party_chunks
+def _landing_profiles(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The label and each party folder's imbalance profile, read chunk by chunk."""
+    from dagan_core.profiling import profile_party_chunks
     from pipelines.contracts import model_columns
     from pipelines.resources.landing import LandingArea
 
@@ -180,6 +179,48 @@ def _profile(args: argparse.Namespace) -> int:
                                                discrete_columns=discrete or None, party=party)
         _progress(f"read {party}: {stream.rows} rows from {len(stream.files)} file(s) "
                   f"in {time.perf_counter() - start:.1f}s")
+    return label, profiles
+
+
+def _party_text(party: str, prof: Any, label: str) -> str:
+    import pandas as pd
+
+    shares = prof.class_shares
+    classes = pd.DataFrame(
+        [(c, n, round(shares[c], 4)) for c, n in prof.class_counts.items()],
+        columns=[label, "rows", "share"],
+    )
+    return (
+        f"== {party}: {prof.n_rows} rows, imbalance ratio {prof.imbalance_ratio:.2f}, "
+        f"label entropy {prof.label_entropy:.3f}, minority class {prof.minority_class!r}"
+        f"\n{classes.to_string(index=False)}\n\n"
+    )
+
+
+def _cross_party_text(cross: Any) -> str:
+    import pandas as pd
+
+    total = sum(cross.party_sizes.values())
+    table = pd.DataFrame(
+        [(p, n, round(n / total, 4), round(cross.label_jsd[p], 4),
+          ", ".join(cross.missing_classes[p]) or "-")
+         for p, n in cross.party_sizes.items()],
+        columns=["party", "rows", "share_of_rows", "label_jsd", "missing_classes"],
+    )
+    single = ", ".join(f"{c} (only {p})" for c, p in cross.single_party_classes.items())
+    return (
+        f"== cross-party: {len(cross.party_sizes)} parties, size ratio "
+        f"{cross.size_ratio:.2f}, classes held by one party only: {single or 'none'}\n"
+        f"{table.to_string(index=False)}\n"
+    )
+
+
+def _profile(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from dagan_core.profiling import profile_parties
+
+    label, profiles = _landing_profiles(args)
     cross = profile_parties(profiles)
     out = sys.stdout
     if args.json:
@@ -189,29 +230,8 @@ def _profile(args: argparse.Namespace) -> int:
         return 0
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         for party, prof in profiles.items():
-            shares = prof.class_shares
-            classes = pd.DataFrame(
-                [(c, n, round(shares[c], 4)) for c, n in prof.class_counts.items()],
-                columns=[label, "rows", "share"],
-            )
-            out.write(
-                f"== {party}: {prof.n_rows} rows, imbalance ratio {prof.imbalance_ratio:.2f}, "
-                f"label entropy {prof.label_entropy:.3f}, minority class {prof.minority_class!r}"
-                f"\n{classes.to_string(index=False)}\n\n"
-            )
-        total = sum(cross.party_sizes.values())
-        table = pd.DataFrame(
-            [(p, n, round(n / total, 4), round(cross.label_jsd[p], 4),
-              ", ".join(cross.missing_classes[p]) or "-")
-             for p, n in cross.party_sizes.items()],
-            columns=["party", "rows", "share_of_rows", "label_jsd", "missing_classes"],
-        )
-        single = ", ".join(f"{c} (only {p})" for c, p in cross.single_party_classes.items())
-        out.write(
-            f"== cross-party: {len(cross.party_sizes)} parties, size ratio "
-            f"{cross.size_ratio:.2f}, classes held by one party only: {single or 'none'}\n"
-            f"{table.to_string(index=False)}\n"
-        )
+            out.write(_party_text(party, prof, label))
+        out.write(_cross_party_text(cross))
     return 0
 
 

@@ -46,6 +46,28 @@ def loss_curves(history: Sequence[Mapping[str, Any]]) -> dg.MetadataValue:
     return figure_markdown(fig, "loss curves")
 
 
+def _alpha_panel(ax: Any, epochs: list[int], history: Sequence[Mapping[str, Any]]) -> None:
+    """Global attention α per party over the epochs (or a note when the strategy has none)."""
+    if _party_lines(ax, epochs, history, "alpha"):
+        ax.set(ylim=(-0.02, 1.02))
+    else:
+        _empty(ax, "no global attention\n(this strategy weighs parties equally)")
+    ax.set(title="Global attention α (party weight)", xlabel="epoch")
+
+
+def _pi_panels(axes: list[Any], parties: list[str], epochs: list[int],
+               history: Sequence[Mapping[str, Any]]) -> None:
+    """Local attention π per class, one panel per party (one colour per class throughout)."""
+    classes = _keys([cls for h in history for cls in (h.get("pi") or {}).values()])
+    colors = {cls: f"C{i % 10}" for i, cls in enumerate(classes)}
+    for ax, party in zip(axes, parties, strict=False):
+        for cls in _keys([(h.get("pi") or {}).get(party, {}) for h in history]):
+            ax.plot(epochs, [_get(h, "pi", party, cls) for h in history], marker=".",
+                    color=colors[cls], label=cls)
+        ax.set(title=f"Local attention π: {party}", xlabel="epoch", ylim=(-0.02, 1.02))
+        ax.legend(fontsize=7, title="class", title_fontsize=7)
+
+
 def attention_weights(history: Sequence[Mapping[str, Any]]) -> dg.MetadataValue:
     """Global attention alpha per party, and local attention pi per class, one panel per party."""
     epochs = _epochs(history)
@@ -56,20 +78,8 @@ def attention_weights(history: Sequence[Mapping[str, Any]]) -> dg.MetadataValue:
     nrows = -(-panels // ncols)
     fig, axes = new_figure(4.0 * ncols, 3.0 * nrows, nrows=nrows, ncols=ncols)
     flat = list(np.ravel(np.asarray(axes, dtype=object)))
-    alpha_ax = flat[0]
-    if _party_lines(alpha_ax, epochs, history, "alpha"):
-        alpha_ax.set(ylim=(-0.02, 1.02))
-    else:
-        _empty(alpha_ax, "no global attention\n(this strategy weighs parties equally)")
-    alpha_ax.set(title="Global attention α (party weight)", xlabel="epoch")
-    classes = _keys([cls for h in history for cls in (h.get("pi") or {}).values()])
-    colors = {cls: f"C{i % 10}" for i, cls in enumerate(classes)}
-    for ax, party in zip(flat[1:], shown, strict=False):
-        for cls in _keys([(h.get("pi") or {}).get(party, {}) for h in history]):
-            ax.plot(epochs, [_get(h, "pi", party, cls) for h in history], marker=".",
-                    color=colors[cls], label=cls)
-        ax.set(title=f"Local attention π: {party}", xlabel="epoch", ylim=(-0.02, 1.02))
-        ax.legend(fontsize=7, title="class", title_fontsize=7)
+    _alpha_panel(flat[0], epochs, history)
+    _pi_panels(flat[1:], shown, epochs, history)
     if not parties:
         _empty(flat[1], "no local attention\n(this strategy weighs classes equally)")
         flat[1].set(title="Local attention π (class weight)")

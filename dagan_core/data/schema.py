@@ -122,6 +122,38 @@ def declare_columns(
     return declared
 
 
+def _all_columns(declarations: Mapping[str, Mapping[str, tuple[str, str]]]) -> list[str]:
+    """Every declared column: the first party's order, then others' new columns as they come."""
+    parties = list(declarations)
+    all_columns: list[str] = list(declarations[parties[0]])
+    for party in parties[1:]:
+        for col in declarations[party]:
+            if col not in all_columns:
+                all_columns.append(col)
+    return all_columns
+
+
+def _agreed_kind(declarations: Mapping[str, Mapping[str, tuple[str, str]]], col: str) -> str:
+    """The column's kind, which every party must declare alike."""
+    parties = list(declarations)
+    reference = declarations[parties[0]][col][0]
+    bad = next((p for p in parties if declarations[p][col][0] != reference), None)
+    if bad is not None:
+        raise SchemaMismatchError(
+            f"column is {reference} at {parties[0]!r} but {declarations[bad][col][0]} here",
+            party=bad, column=col,
+        )
+    return reference
+
+
+def _widened_dtype(declarations: Mapping[str, Mapping[str, tuple[str, str]]], col: str) -> str:
+    """One dtype for the column: int + float -> float; anything + object -> object."""
+    dtypes = {d[col][1] for d in declarations.values()}
+    if len(dtypes) == 1:
+        return dtypes.pop()
+    return "float" if dtypes <= {"int", "float"} else "object"
+
+
 def merge_declarations(
     declarations: Mapping[str, Mapping[str, tuple[str, str]]], label: str
 ) -> TableSchema:
@@ -135,34 +167,14 @@ def merge_declarations(
     if not declarations:
         raise InvalidDataError("no parties given")
     parties = list(declarations)
-    reference = declarations[parties[0]]
-    all_columns: list[str] = list(reference)
-    for party in parties[1:]:
-        for col in declarations[party]:
-            if col not in all_columns:
-                all_columns.append(col)
+    all_columns = _all_columns(declarations)
     for party in parties:
         for col in all_columns:
             if col not in declarations[party]:
                 raise SchemaMismatchError("party is missing a column other parties have",
                                           party=party, column=col)
-    specs = []
-    for col in all_columns:
-        kinds = {declarations[p][col][0] for p in parties}
-        dtypes = {declarations[p][col][1] for p in parties}
-        if len(kinds) > 1:
-            bad = next(p for p in parties if declarations[p][col][0] != reference[col][0])
-            raise SchemaMismatchError(
-                f"column is {reference[col][0]} at {parties[0]!r} but "
-                f"{declarations[bad][col][0]} here", party=bad, column=col,
-            )
-        if len(dtypes) == 1:
-            dtype = dtypes.pop()
-        elif dtypes <= {"int", "float"}:
-            dtype = "float"
-        else:
-            dtype = "object"
-        specs.append(ColumnSpec(col, kinds.pop(), dtype))
+    specs = [ColumnSpec(col, _agreed_kind(declarations, col), _widened_dtype(declarations, col))
+             for col in all_columns]
     return TableSchema(tuple(specs), label)
 
 

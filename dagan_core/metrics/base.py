@@ -120,7 +120,12 @@ def split_columns(
     for col in shared:
         if col in skip:
             continue
-        numeric = all(pd.api.types.is_numeric_dtype(f[col]) and
-                      not pd.api.types.is_bool_dtype(f[col]) for f in frames)
-        (discrete if col in listed or not numeric else continuous).append(col)
+        is_discrete = col in listed or not _numeric_everywhere(frames, col)
+        (discrete if is_discrete else continuous).append(col)
     return discrete, continuous
+
+
+def _numeric_everywhere(frames: Sequence[pd.DataFrame], column: str) -> bool:
+    """The column is numeric (and not boolean) in every frame."""
+    return all(pd.api.types.is_numeric_dtype(f[column]) and
+               not pd.api.types.is_bool_dtype(f[column]) for f in frames)

@@ -73,6 +73,32 @@ class CrossPartyProfile:
         return frame(rows)
 
 
+def _shared_label(profiles: Mapping[str, PartyProfile]) -> str:
+    """The one label column of every profile."""
+    if not profiles:
+        raise InvalidDataError("profile_parties needs at least one party profile")
+    labels = {p.label for p in profiles.values()}
+    if len(labels) != 1:
+        raise InvalidDataError(f"parties use different label columns: {sorted(labels)}")
+    return labels.pop()
+
+
+def _pooled_counts(profiles: Mapping[str, PartyProfile]) -> dict[str, int]:
+    """Label class -> rows over all parties, largest first."""
+    pooled: dict[str, int] = {}
+    for prof in profiles.values():
+        for cls, n in prof.class_counts.items():
+            pooled[cls] = pooled.get(cls, 0) + n
+    return ordered_counts(pooled)
+
+
+def _single_party_classes(profiles: Mapping[str, PartyProfile], classes: list[str]
+                          ) -> dict[str, str]:
+    """Class -> the one party that holds it, for classes held by one party only."""
+    holders = {c: [str(n) for n, p in profiles.items() if c in p.class_counts] for c in classes}
+    return {c: h[0] for c, h in holders.items() if len(h) == 1}
+
+
 def profile_parties(profiles: Mapping[str, PartyProfile]) -> CrossPartyProfile:
     """Compare the label mixes of several parties.
 
@@ -85,18 +111,8 @@ def profile_parties(profiles: Mapping[str, PartyProfile]) -> CrossPartyProfile:
     Raises:
         InvalidDataError: no profile is given, or the profiles use different label columns.
     """
-    if not profiles:
-        raise InvalidDataError("profile_parties needs at least one party profile")
-    labels = {p.label for p in profiles.values()}
-    if len(labels) != 1:
-        raise InvalidDataError(f"parties use different label columns: {sorted(labels)}")
-    label = labels.pop()
-
-    pooled: dict[str, int] = {}
-    for prof in profiles.values():
-        for cls, n in prof.class_counts.items():
-            pooled[cls] = pooled.get(cls, 0) + n
-    pooled = ordered_counts(pooled)
+    label = _shared_label(profiles)
+    pooled = _pooled_counts(profiles)
     classes = list(pooled)
     pooled_vec = [pooled[c] for c in classes]
 
@@ -109,8 +125,6 @@ def profile_parties(profiles: Mapping[str, PartyProfile]) -> CrossPartyProfile:
         str(name): sorted(c for c in classes if c not in prof.class_counts)
         for name, prof in profiles.items()
     }
-    holders = {c: [str(n) for n, p in profiles.items() if c in p.class_counts] for c in classes}
-    single = {c: h[0] for c, h in holders.items() if len(h) == 1}
     ratio = max(sizes.values()) / min(sizes.values())
     logger.debug("profiled %d parties: size ratio %.2f", len(sizes), ratio)
     return CrossPartyProfile(
@@ -120,5 +134,5 @@ def profile_parties(profiles: Mapping[str, PartyProfile]) -> CrossPartyProfile:
         pooled_class_counts=pooled,
         label_jsd=jsd,
         missing_classes=missing,
-        single_party_classes=single,
+        single_party_classes=_single_party_classes(profiles, classes),
     )

@@ -54,26 +54,36 @@ def _count(model: FittedModel, party: str, column: str, key: Any) -> int:
     return dict(model.summaries[party].category_counts[column]).get(key, 0)
 
 
+def _check_party_holds(model: FittedModel, party: str, parsed: list[tuple]) -> None:
+    """The asked party exists and holds every asked value."""
+    if party not in model.summaries:
+        raise ConditionError(f"unknown party {party!r}; parties: {', '.join(model.parties)}")
+    for column, key, _, _ in parsed:
+        if _count(model, party, column, key) == 0:
+            holders = [p for p in model.parties if _count(model, p, column, key) > 0]
+            raise ConditionError(
+                f"party {party!r} has no row with {column}={key!r}, so the model has no "
+                f"signal for that cell; parties that hold it: {holders}")
+
+
+def _party_weights(model: FittedModel, parsed: list[tuple]) -> np.ndarray:
+    """Each party's share of the rows: its size, or with conditions its rows with the first
+    asked value, among the parties that hold every asked value."""
+    if not parsed:
+        return np.array([model.summaries[p].n_rows for p in model.parties], dtype=float)
+    column, key = parsed[0][:2]
+    return np.array([
+        _count(model, p, column, key)
+        if all(_count(model, p, c, k) > 0 for c, k, *_ in parsed) else 0
+        for p in model.parties], dtype=float)
+
+
 def _allocate(model: FittedModel, n: int, party: str | None, parsed: list[tuple],
               rng: np.random.Generator) -> dict[str, int]:
     if party is not None:
-        if party not in model.summaries:
-            raise ConditionError(f"unknown party {party!r}; parties: {', '.join(model.parties)}")
-        for column, key, _, _ in parsed:
-            if _count(model, party, column, key) == 0:
-                holders = [p for p in model.parties if _count(model, p, column, key) > 0]
-                raise ConditionError(
-                    f"party {party!r} has no row with {column}={key!r}, so the model has no "
-                    f"signal for that cell; parties that hold it: {holders}")
+        _check_party_holds(model, party, parsed)
         return {party: n}
-    if parsed:  # in proportion to each party's rows with the first value, among parties
-        column, key = parsed[0][:2]  # that hold every asked value
-        weights = np.array([
-            _count(model, p, column, key)
-            if all(_count(model, p, c, k) > 0 for c, k, *_ in parsed) else 0
-            for p in model.parties], dtype=float)
-    else:
-        weights = np.array([model.summaries[p].n_rows for p in model.parties], dtype=float)
+    weights = _party_weights(model, parsed)
     if weights.sum() == 0:
         raise ConditionError(f"no party holds rows with {dict((c, k) for c, k, *_ in parsed)}")
     counts = rng.multinomial(n, weights / weights.sum())

@@ -188,27 +188,36 @@ class LocalTrainer:
             if first:  # every party starts from the same weights
                 avg = {k: v.clone() for k, v in states[0].items()}
             else:
-                prev = self._global[g_i]
-                avg = {}
-                for key, ref in states[0].items():
-                    if not torch.is_floating_point(ref):
-                        avg[key] = ref
-                        continue
-                    deltas = [st[key] - prev[key] for st in states]
-                    if fed.fedsyn_noise_scale > 0:
-                        deltas = [d.clamp(-fed.fedsyn_clip, fed.fedsyn_clip) for d in deltas]
-                        n_coords += ref.numel()
-                    total = prev[key] + sum(float(wi) * d for wi, d in zip(w, deltas))
-                    if fed.fedsyn_noise_scale > 0:
-                        noise = self.noise_rng.laplace(0, fed.fedsyn_noise_scale, ref.shape)
-                        total = total + torch.as_tensor(noise, dtype=ref.dtype, device=ref.device)
-                    avg[key] = total
+                avg, counted = self._average(states, self._global[g_i], w)
+                n_coords += counted
             self._global[g_i] = {k: v.clone() for k, v in avg.items()}
             for mod in modules:
                 mod.load_state_dict(avg)
         if fed.fedsyn_noise_scale > 0 and not first:
             self.epsilon_per_round = 2 * fed.fedsyn_clip * float(w.max()) * n_coords / (
                 fed.fedsyn_noise_scale)
+
+    def _average(self, states: list[dict[str, torch.Tensor]], prev: dict[str, torch.Tensor],
+                 w: np.ndarray) -> tuple[dict[str, torch.Tensor], int]:
+        """The weighted average of the parties' updates from ``prev`` (clipped and noised with
+        ``fedsyn_noise_scale`` > 0), and the number of noised coordinates."""
+        fed = self.config.federation
+        noised = fed.fedsyn_noise_scale > 0
+        avg, n_coords = {}, 0
+        for key, ref in states[0].items():
+            if not torch.is_floating_point(ref):
+                avg[key] = ref
+                continue
+            deltas = [st[key] - prev[key] for st in states]
+            if noised:
+                deltas = [d.clamp(-fed.fedsyn_clip, fed.fedsyn_clip) for d in deltas]
+                n_coords += ref.numel()
+            total = prev[key] + sum(float(wi) * d for wi, d in zip(w, deltas))
+            if noised:
+                noise = self.noise_rng.laplace(0, fed.fedsyn_noise_scale, ref.shape)
+                total = total + torch.as_tensor(noise, dtype=ref.dtype, device=ref.device)
+            avg[key] = total
+        return avg, n_coords
 
     def run_epoch(self, steps: int) -> dict[str, Any]:
         """Each party trains on its own rows; fedsyn averages after each round."""

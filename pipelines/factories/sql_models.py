@@ -154,20 +154,27 @@ def tables_read(sql: str, *, source: str = "<sql>") -> tuple[str, ...]:
         raise SqlModelError(f"{source}: a model must be exactly one SELECT statement")
     tree = statements[0]
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    names: set[str] = set()
-    for table in tree.find_all(exp.Table):
-        if not isinstance(table.this, exp.Identifier):
-            func = table.this.sql(dialect="duckdb").split("(")[0].lower()
-            if func.startswith("read_") or isinstance(table.this, exp.Literal):
-                raise SqlModelError(f"{source}: models may read warehouse tables only, not {func}")
-            continue  # range(), unnest() and other table functions
-        if table.catalog:
-            raise SqlModelError(f"{source}: catalog-qualified table {table.sql()} is not allowed")
-        name, schema = table.name.lower(), (table.db or "").lower()
-        if not schema and name in ctes:
-            continue
-        names.add(f"{schema or 'main'}.{name}")
-    return tuple(sorted(names))
+    names = {_read_name(table, ctes, source) for table in tree.find_all(exp.Table)}
+    return tuple(sorted(n for n in names if n is not None))
+
+
+def _read_name(table: exp.Table, ctes: set[str], source: str) -> str | None:
+    """``schema.table`` a table reference reads; None for a CTE or a table function.
+
+    Raises:
+        SqlModelError: for a file reader (``read_*``, a quoted path) or a catalog-qualified name.
+    """
+    if not isinstance(table.this, exp.Identifier):
+        func = table.this.sql(dialect="duckdb").split("(")[0].lower()
+        if func.startswith("read_") or isinstance(table.this, exp.Literal):
+            raise SqlModelError(f"{source}: models may read warehouse tables only, not {func}")
+        return None  # range(), unnest() and other table functions
+    if table.catalog:
+        raise SqlModelError(f"{source}: catalog-qualified table {table.sql()} is not allowed")
+    name, schema = table.name.lower(), (table.db or "").lower()
+    if not schema and name in ctes:
+        return None
+    return f"{schema or 'main'}.{name}"
 
 
 def load_sql_model(path: Path, root: Path) -> SqlModel:
