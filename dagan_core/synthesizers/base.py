@@ -22,7 +22,7 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.summary import PartySummary
-from dagan_core.errors import NotFittedError
+from dagan_core.errors import ConfigError, NotFittedError
 from dagan_core.synthesizers.checkpoint import save_model
 from dagan_core.synthesizers.device import resolve_device
 from dagan_core.synthesizers.fit_run import EpochStats, FitRun, begin_fit
@@ -95,7 +95,9 @@ class Synthesizer:
         """Train on the parties' tables.
 
         Args:
-            parties: party name -> table; all tables share one schema.
+            parties: party name -> table; all tables share one schema. Or
+                ``RemoteParties`` (endpoints, TLS files, contract fingerprint): parties on other
+                hosts, each serving its own rows (``dagan party serve``); nothing else changes.
             label: the label column (always discrete).
             discrete_columns: discrete columns; inferred from dtypes when None.
             encoder: the global encoder, when prepared beforehand (:mod:`dagan_core.prepare`);
@@ -130,8 +132,18 @@ class Synthesizer:
     ) -> FitRun:
         """Prepare a fit without training: ``run_epoch`` while ``epochs_left``, then ``finish``.
 
-        Same arguments as :meth:`fit`, which is exactly these steps.
+        Same arguments as :meth:`fit`, which is exactly these steps. ``parties`` may also be
+        :class:`~dagan_core.federation.remote.remote_fit.RemoteParties`: parties on other hosts
+        that hold their own rows (docs/remote_parties.md).
         """
+        if type(parties).__name__ == "RemoteParties":  # parties on other hosts
+            from dagan_core.federation.remote.remote_fit import begin_remote_fit
+
+            if encoder is not None or summaries is not None or checkpoint_dir is not None:
+                raise ConfigError("with remote parties the summaries come from the parties; "
+                                  "encoder, summaries and checkpoint_dir are not taken")
+            return begin_remote_fit(self.config, self.device, parties, label, discrete_columns,
+                                    on_epoch_end=on_epoch_end, publish=self._publish)
         return begin_fit(self.config, self.device, parties, label, discrete_columns,
                          encoder=encoder, summaries=summaries, on_epoch_end=on_epoch_end,
                          checkpoint_dir=checkpoint_dir, publish=self._publish)

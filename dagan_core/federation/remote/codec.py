@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from dagan_core.federation import messages as m
+from dagan_core.federation.remote import handshake as h
 from dagan_core.federation.remote.errors import CodecError
 
 MAGIC = b"DGF1"
@@ -35,7 +36,7 @@ class Field:
     """How one message field crosses the wire.
 
     ``kind``: "tensor" (torch.Tensor), "array" (np.ndarray), "floats" (tuple of floats, sent as a
-    float64 array), "float" or "int" (JSON scalars).
+    float64 array), "float", "int" or "text" (JSON scalars; text is the set-up messages' JSON).
     """
 
     kind: str
@@ -46,7 +47,10 @@ class Field:
 
 _ROWS = Field("tensor", 2, _FLOATS)
 _CODES = Field("array", 1, _INTS)
-_F, _I = Field("float"), Field("int")
+_F, _I, _T = Field("float"), Field("int"), Field("text")
+_SCALARS = ("float", "int", "text")
+#: longest text field (the set-up messages carry an encoder or a summary as JSON)
+MAX_TEXT_CHARS = 16 * 2**20
 
 REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
     "ConditionRequest": (m.ConditionRequest, {"n": _I}),
@@ -54,6 +58,8 @@ REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
     "GeneratorStep": (m.GeneratorStep, {"fake_rows": _ROWS}),
     "FitProbe": (m.FitProbe, {"max_rows": _I}),
     "FitFakes": (m.FitFakes, {"fake_rows": _ROWS}),
+    "Hello": (h.Hello, {"protocol": _I, "contract": _T, "settings": _T}),
+    "Setup": (h.Setup, {"payload": _T}),
 }
 REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "Conditions": (m.Conditions, {"blocks": _CODES, "categories": _CODES,
@@ -65,11 +71,13 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "FitReport": (m.FitReport, {"gap": _F, "class_gaps": Field("floats", 1, ("float64",),
                                                                allow_nan=True),
                                 "holdout_rows": _I}),
+    "Declaration": (h.Declaration, {"party": _T, "contract": _T, "payload": _T}),
+    "Ready": (h.Ready, {"rows": _I, "pac": _I, "run": _T}),
 }
 # which reply type answers which request type
 ANSWERS = {"ConditionRequest": "Conditions", "CriticStep": "CriticReport",
            "GeneratorStep": "GeneratorFeedback", "FitProbe": "Conditions",
-           "FitFakes": "FitReport"}
+           "FitFakes": "FitReport", "Hello": "Declaration", "Setup": "Ready"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ def encode(message: Any, *, session: str, seq: int) -> bytes:
     buffers = []
     for fname, spec in schema[1].items():
         value = getattr(message, fname)
-        if spec.kind in ("float", "int"):
+        if spec.kind in _SCALARS:
             header["fields"][fname] = {"value": _scalar(fname, value, spec)}
             continue
         arr = np.ascontiguousarray(_as_array(value, spec))
@@ -116,7 +124,12 @@ def encode(message: Any, *, session: str, seq: int) -> bytes:
 
 
 # ---- decoding ---------------------------------------------------------------------------------
-def _scalar(name: str, value: Any, spec: Field) -> float | int:
+def _scalar(name: str, value: Any, spec: Field) -> float | int | str:
+    if spec.kind == "text":
+        if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+            raise CodecError(f"field {name!r} must be text of at most {MAX_TEXT_CHARS} "
+                             f"characters, got {type(value).__name__}")
+        return value
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise CodecError(f"field {name!r} must be a non-negative integer, got {value!r}")
@@ -204,7 +217,7 @@ def decode(data: bytes, *, direction: str) -> Frame:
         raise CodecError(f"{name} must have fields {sorted(schema)}, got {sorted(got)}")
     values = {}
     for fname, spec in schema.items():
-        if spec.kind in ("float", "int"):
+        if spec.kind in _SCALARS:
             values[fname] = _scalar(fname, _get(got[fname], "value"), spec)
         else:
             values[fname], pos = _read_array(fname, got[fname], spec, data, pos)

@@ -168,6 +168,7 @@ class PartyServer:
             raise _Refusal(grpc.StatusCode.INVALID_ARGUMENT,
                            f"{name} has {rows.shape[0]} fake rows for "
                            f"{self._expected_rows} conditions")
-        if self.row_width is not None and rows.shape[1] != self.row_width:
+        width = self.row_width if self.row_width is not None else _row_width(self.party)
+        if width is not None and rows.shape[1] != width:
             raise _Refusal(grpc.StatusCode.INVALID_ARGUMENT,
-                           f"{name} rows have width {rows.shape[1]}, expected {self.row_width}")
+                           f"{name} rows have width {rows.shape[1]}, expected {width}")
