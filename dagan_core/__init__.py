@@ -41,6 +41,7 @@ _LAZY = {
     "EpochStats": "dagan_core.synthesizers.base",
     "FittedModel": "dagan_core.synthesizers.fitted_model",
     "FitRun": "dagan_core.synthesizers.fit_run",
+    "RemoteParties": "dagan_core.synthesizers.remote_fit",
 }
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "ModelConfig",
     "NotFittedError",
     "PrivacyConfig",
+    "RemoteParties",
     "SchemaMismatchError",
     "Synthesizer",
     "SynthesizerConfig",

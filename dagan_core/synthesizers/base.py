@@ -133,11 +133,11 @@ class Synthesizer:
         """Prepare a fit without training: ``run_epoch`` while ``epochs_left``, then ``finish``.
 
         Same arguments as :meth:`fit`, which is exactly these steps. ``parties`` may also be
-        :class:`~dagan_core.federation.remote.remote_fit.RemoteParties`: parties on other hosts
+        :class:`~dagan_core.synthesizers.remote_fit.RemoteParties`: parties on other hosts
         that hold their own rows (docs/remote_parties.md).
         """
         if type(parties).__name__ == "RemoteParties":  # parties on other hosts
-            from dagan_core.federation.remote.remote_fit import begin_remote_fit
+            from dagan_core.synthesizers.remote_fit import begin_remote_fit
 
             if encoder is not None or summaries is not None or checkpoint_dir is not None:
                 raise ConfigError("with remote parties the summaries come from the parties; "

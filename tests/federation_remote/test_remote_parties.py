@@ -11,7 +11,7 @@ from dagan_core.errors import SchemaMismatchError
 from dagan_core.federation.remote import handshake as h
 from dagan_core.federation.remote.errors import RemotePartyError
 from dagan_core.federation.remote.party_host import PartyHost, SetupRefused
-from dagan_core.federation.remote.remote_fit import RemoteParties
+from dagan_core.synthesizers.remote_fit import RemoteParties
 from tests.conftest import TINY
 from tests.federation_remote.party_process import party_processes
 

@@ -6,9 +6,10 @@
 - :mod:`.server`: :class:`~.server.PartyServer`, a party answering over mutual TLS;
 - :mod:`.client`: :class:`~.client.RemoteTransport`, the coordinator's transport to such parties;
 - :mod:`.handshake`: the set-up messages (contract and schema check, summaries, encoder);
-- :mod:`.party_host`: a party on its own host (:func:`~.party_host.serve_party`);
-- :mod:`.remote_fit`: the coordinator's side, used by ``Synthesizer.fit`` when it is given
-  :class:`~.remote_fit.RemoteParties` instead of tables.
+- :mod:`.party_host`: a party on its own host (:func:`~.party_host.serve_party`).
+
+The coordinator's side is :mod:`dagan_core.synthesizers.remote_fit`, used by
+``Synthesizer.fit`` when it is given ``RemoteParties`` instead of tables.
 
 Importing :mod:`dagan_core` does not import this package (nor grpc or cryptography).
 """

@@ -4,7 +4,8 @@ The coordinator never holds a row. It greets every party (``Hello``), agrees the
 their declarations and builds the encoder from their summaries exactly as an in-process fit
 does, sends each party the encoder, the config and its seed (``Setup``), and then runs the same
 :class:`~dagan_core.federation.coordinator.Coordinator` over a
-:class:`~.client.RemoteTransport`. Same seeds, same data: the same model as in process.
+:class:`~dagan_core.federation.remote.client.RemoteTransport`. Same seeds, same data: the
+same model as in process.
 """
 
 from __future__ import annotations
