@@ -11,7 +11,7 @@ BENCH_ARGS ?= --dataset adult --variants dagan mdgan swift fedsyn local centrali
 	--seeds 0 1 2 --epochs 30 --curve-every 5 --jobs 2 --device cpu
 BENCH_STAMP := $(VENV)/.dagan-bench-installed
 
-.PHONY: venv demo test ui sql lint bench
+.PHONY: venv demo demo-federated test ui sql lint bench
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(PY) scripts/run_demo.py
+
+# every demo party in a process of its own, reached over gRPC with mutual TLS (127.0.0.1)
+demo-federated: venv
+	$(PY) -m pipelines.federated_demo
 
 test: venv
 	$(PY) -m pytest -q

@@ -137,6 +137,9 @@ class FitRun:
         """The fitted model, with its privacy accounting (also handed to ``publish``)."""
         model = self.model(privacy_report(self.config, self.trainer, self._epoch))
         self._publish(model)
+        close = getattr(self.trainer, "close", None)  # a remote trainer's connections
+        if close is not None:
+            close()
         return model
 
     def _epoch_stats(self, epoch: int, raw: dict[str, Any]) -> EpochStats:

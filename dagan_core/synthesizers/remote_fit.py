@@ -61,6 +61,10 @@ class RemoteTrainer:
             layout, infos, transport, config, n_codes=len(infos), seed=coordinator_seed,
             device=device, participation=get_strategy(config.strategy).participation)
 
+    def close(self) -> None:
+        """Close the connections to the parties (the fit is finished)."""
+        self.transport.close()
+
     def run_epoch(self, steps: int) -> dict[str, Any]:
         """One epoch of ``steps`` generator steps over the network."""
         return self.coordinator.run_epoch(steps)
@@ -142,7 +146,8 @@ def begin_remote_fit(config: SynthesizerConfig, device: torch.device, remote: Re
                                 retry_for=remote.retry_for)
     found = _declarations(transport, names, remote, config, label, discrete_columns)
     payloads = {p: json.loads(d.payload) for p, d in found.items()}
-    declared = {p: {c: tuple(v) for c, v in x["declaration"].items()} for p, x in payloads.items()}
+    declared = {p: {c: (kind, dtype) for c, kind, dtype in x["declaration"]}
+                for p, x in payloads.items()}
     try:
         schema = agree_schema(declared, label)
     except SchemaMismatchError:

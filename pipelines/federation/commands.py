@@ -48,8 +48,45 @@ def _certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines import settings
+    from pipelines.federation.party_ingest import PartyIngestError, ingest_party
+    from pipelines.resources import PartyStore
+
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    if ":" not in args.listen:
+        return _refuse("party serve", f"--listen {args.listen!r}: expected HOST:PORT")
+    try:
+        report = ingest_party(args.party, args.landing, args.store)
+    except PartyIngestError as err:
+        return _refuse("party serve", str(err))
+    sys.stderr.write(f"dagan party serve: {report.contract_description}; "
+                     f"{report.rows_quarantined} row(s) quarantined, kept in {args.store}\n")
+    if report.rows_validated < 2:
+        return _refuse("party serve", f"party {args.party!r} has {report.rows_validated} valid "
+                       "row(s); a critic needs at least 2")
+    from dagan_core.federation.remote.handshake import contract_fingerprint
+    from dagan_core.federation.remote.party_host import serve_party
+    from dagan_core.federation.remote.tls import TLSFiles
+
+    table = PartyStore(root=str(args.store)).read_validated(args.party)
+    tls = TLSFiles(Path(args.ca), Path(args.cert), Path(args.key))
+
+    def announce(address: str) -> None:
+        sys.stdout.write(json.dumps({"party": args.party, "address": address,
+                                     "rows": report.rows_validated}) + "\n")
+        sys.stdout.flush()
+
+    serve_party(table, args.party, tls, contract=contract_fingerprint(
+        settings.party_contract_path()), address=args.listen, coordinator=args.coordinator,
+        device=args.device, ready=announce)
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``certs`` (and, where the library offers it, ``party serve``)."""
+    """Register ``certs`` and ``party serve``."""
     p_certs = commands.add_parser(
         "certs", help="create a CA, the coordinator's and each party's certificate (tests and "
         "demos; production uses the organisation's own PKI, see docs/deployment.md)")
@@ -63,3 +100,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     p_certs.add_argument("--endpoint", action="append", metavar="PARTY=HOST:PORT",
                          help="where a party answers (repeat; for --federation-file)")
     p_certs.set_defaults(handler=_certs)
+
+    p_party = commands.add_parser("party", help="a party's own host: ingest and serve")
+    party_commands = p_party.add_subparsers(dest="party_command", required=True,
+                                            metavar="COMMAND")
+    p_serve = party_commands.add_parser(
+        "serve", help="validate this party's landing files with the shared contract, then "
+        "serve its critic to the coordinator over mutual TLS (blocks until stopped)")
+    p_serve.add_argument("--party", required=True, help="this party's name (as in its cert)")
+    p_serve.add_argument("--landing", required=True, type=Path,
+                         help="landing area holding the folder <party>/ of CSV/Parquet files")
+    p_serve.add_argument("--store", required=True, type=Path,
+                         help="this party's private store (validated and quarantined rows)")
+    p_serve.add_argument("--listen", default="127.0.0.1:7401",
+                         help="HOST:PORT to answer on (default 127.0.0.1:7401; port 0: any)")
+    p_serve.add_argument("--ca", required=True, help="the authority's certificate (PEM)")
+    p_serve.add_argument("--cert", required=True, help="this party's certificate (PEM)")
+    p_serve.add_argument("--key", required=True, help="this party's private key (PEM)")
+    p_serve.add_argument("--coordinator", default="coordinator",
+                         help="common name the coordinator's certificate must carry")
+    p_serve.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                         help="torch device of the critic (default cpu)")
+    p_serve.set_defaults(handler=_serve, command="party serve")

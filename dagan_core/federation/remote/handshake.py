@@ -37,7 +37,7 @@ class Declaration:
 
     party: str
     contract: str
-    payload: str  # JSON: {"declaration": {column: [kind, dtype]}, "summary": {...}}
+    payload: str  # JSON: {"declaration": [[column, kind, dtype], ...], "summary": {...}}
 
 
 @dataclass(frozen=True)
@@ -62,5 +62,6 @@ def contract_fingerprint(path: str | Path) -> str:
 
 
 def dumps(payload: dict[str, Any]) -> str:
-    """Compact, deterministic JSON (no NaN)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """Compact JSON (no NaN) that keeps every mapping's order: the order of a declaration's
+    columns is the schema's column order."""
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False)

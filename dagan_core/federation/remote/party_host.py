@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,7 +83,7 @@ class PartyHost:
         checked = validate_table(self.name, self._table, schema)
         summary = summarize_party(self.name, checked, schema, int(settings["max_modes"]),
                                   int(settings["seed"]))
-        payload = {"declaration": {c: list(v) for c, v in declared.items()},
+        payload = {"declaration": [[c, *v] for c, v in declared.items()],  # in table order
                    "summary": summary.to_dict()}
         return h.Declaration(self.name, self.contract, h.dumps(payload))
 
@@ -111,7 +113,7 @@ class PartyHost:
 def serve_party(table: pd.DataFrame, party: str, tls: Any, *, contract: str,
                 address: str = "127.0.0.1:0", coordinator: str = "coordinator",
                 device: str = "cpu", ready: Any = None) -> None:
-    """Serve ``party`` until the process is stopped (blocking).
+    """Serve ``party`` until SIGTERM or SIGINT (blocking).
 
     ``ready``, if given, is called with the bound address once the server answers (a
     multiprocessing queue's ``put`` works).
@@ -120,9 +122,25 @@ def serve_party(table: pd.DataFrame, party: str, tls: Any, *, contract: str,
 
     host = PartyHost(party, table, contract, device=device)
     server = PartyServer(host, party, tls, address=address, coordinator=coordinator).start()
+    stop = _stop_on_signals()
     if ready is not None:
         ready(server.address)
-    server.wait()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    logger.info("party %r stopping", party)
+    server.stop(2)
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (when called from the main thread)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def discrete_list(columns: Sequence[str] | None) -> list[str] | None:
