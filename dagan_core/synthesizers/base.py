@@ -95,7 +95,10 @@ class Synthesizer:
         """Train on the parties' tables.
 
         Args:
-            parties: party name -> table; all tables share one schema.
+            parties: party name -> table; all tables share one schema. Or a
+                :class:`~dagan_core.federation.remote.federation.RemoteFederation`: parties
+                on their own hosts, reached over gRPC with mutual TLS (``encoder`` may be
+                given, ``summaries`` not: the parties send theirs).
             label: the label column (always discrete).
             discrete_columns: discrete columns; inferred from dtypes when None.
             encoder: the global encoder, when prepared beforehand (:mod:`dagan_core.prepare`);
