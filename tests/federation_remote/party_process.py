@@ -55,3 +55,31 @@ def serving(parties, certs, **kwargs):
     finally:
         for s in servers.values():
             s.stop(0)
+
+
+def serve_table(name: str, table, tls, state_dir, fingerprint: str, queue) -> None:
+    """Serve a real party (its table, its critic) until killed; put (pid, address) on ``queue``."""
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    import torch
+
+    from dagan_core.federation.remote.party_host import serve_party
+
+    torch.set_num_threads(1)
+    serve_party(table, name, "y", None, tls, "127.0.0.1:0", state_dir, fingerprint,
+                on_ready=lambda address: queue.put((os.getpid(), address)))
+
+
+@contextmanager
+def hosting(tables, certs, state_root, fingerprint="contract-1", fingerprints=None):
+    """Serve each table as a party in this process (threads); yield name -> address."""
+    from dagan_core.federation.remote.party_host import start_party
+
+    fingerprints = fingerprints or {}
+    servers = {name: start_party(table, name, "y", None, certs.parties[name], "127.0.0.1:0",
+                                 state_root / name, fingerprints.get(name, fingerprint))
+               for name, table in tables.items()}
+    try:
+        yield {name: s.address for name, s in servers.items()}
+    finally:
+        for s in servers.values():
+            s.stop(0)
