@@ -30,8 +30,9 @@ def test_a_party_with_another_contract_is_refused_naming_it(certs, tmp_path):
         with pytest.raises(PartyRefusedError) as err:
             make_synthesizer("dagan", **ONE_EPOCH).fit(_fed(endpoints, certs), label="y")
     assert err.value.party == "party_b"
-    assert ("party 'party_b' at Handshake: refused: contract fingerprint differs: the party validated "
-            "its data against 'contract-0', the coordinator's is 'contract-1'") in str(err.value)
+    assert ("party 'party_b' at Handshake: refused: contract fingerprint differs: the party "
+            "validated its data against 'contract-0', the coordinator's is "
+            "'contract-1'") in str(err.value)
 
 
 def test_a_party_missing_a_column_is_refused_naming_party_and_column(certs, tmp_path):
@@ -44,8 +45,8 @@ def test_a_party_missing_a_column_is_refused_naming_party_and_column(certs, tmp_
             make_synthesizer("dagan", **ONE_EPOCH).fit(_fed(endpoints, certs, schema=full),
                                                        label="y")
         assert err.value.party == "party_c"
-        assert ("party 'party_c' at Handshake: refused: schema differs: column 'color' of the agreed "
-                "schema is missing from the party's table") in str(err.value)
+        assert ("party 'party_c' at Handshake: refused: schema differs: column 'color' of the "
+                "agreed schema is missing from the party's table") in str(err.value)
         # no schema given: the declarations do not agree
         with pytest.raises(SchemaMismatchError) as err:
             make_synthesizer("dagan", **ONE_EPOCH).fit(_fed(endpoints, certs), label="y")

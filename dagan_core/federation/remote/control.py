@@ -102,3 +102,4 @@ class EpochSaved:
 
 
 CONTROL_REQUESTS = (Handshake, Setup, Resume, EpochEnd)
+CONTROL_REPLIES = (PartyHello, SetupDone, Resumed, EpochSaved)
