@@ -199,9 +199,11 @@ def begin_fit(config: SynthesizerConfig, device: torch.device,
     tables on their own hosts and the coordinator trains through the remote transport.
     """
     if getattr(parties, "remote", False):
-        return parties.begin_fit(config, device, label, discrete_columns, encoder=encoder,
-                                 summaries=summaries, on_epoch_end=on_epoch_end,
-                                 checkpoint_dir=checkpoint_dir, publish=publish)
+        ready = parties.prepare(config, device, label, discrete_columns, encoder=encoder,
+                                summaries=summaries)
+        return FitRun(config, device, ready.trainer, ready.steps, encoder=ready.encoder,
+                      summaries=ready.summaries, on_epoch_end=on_epoch_end,
+                      checkpoint_dir=checkpoint_dir, publish=publish)
     if not isinstance(parties, Mapping) or not parties:
         raise InvalidDataError("parties must be a non-empty mapping of name -> DataFrame")
     seeds = np.random.SeedSequence(config.train.seed)

@@ -1,6 +1,6 @@
 """Fitting on remote parties: ``synth.fit(RemoteFederation(...), label=...)``.
 
-The coordinator never sees a row. :func:`begin_remote_fit`:
+The coordinator never sees a row. :func:`prepare_remote_fit` (which ``begin_fit`` calls):
 
 1. handshakes with every party (:mod:`.control`): without a given schema it first asks for the
    parties' declarations and agrees the schema (:func:`~dagan_core.prepare.agree_schema`);
@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,8 +45,6 @@ from dagan_core.federation.remote.tls import TLSFiles
 from dagan_core.federation.remote.trainer import RemoteTrainer
 from dagan_core.prepare import agree_schema, build_encoder, check_prepared
 from dagan_core.strategies import get_strategy
-from dagan_core.synthesizers.fit_run import EpochStats, FitRun
-from dagan_core.synthesizers.fitted_model import FittedModel
 
 
 @dataclass(frozen=True)
@@ -84,10 +81,20 @@ class RemoteFederation:
                                max_message_bytes=self.max_message_bytes,
                                **self.transport_options)
 
-    def begin_fit(self, config: SynthesizerConfig, device: torch.device, label: str,
-                  discrete_columns: Sequence[str] | None, **kwargs: Any) -> FitRun:
-        """:func:`begin_remote_fit` on these parties."""
-        return begin_remote_fit(self, config, device, label, discrete_columns, **kwargs)
+    def prepare(self, config: SynthesizerConfig, device: torch.device, label: str,
+                discrete_columns: Sequence[str] | None, **kwargs: Any) -> RemoteFit:
+        """:func:`prepare_remote_fit` on these parties."""
+        return prepare_remote_fit(self, config, device, label, discrete_columns, **kwargs)
+
+
+@dataclass(frozen=True)
+class RemoteFit:
+    """What ``begin_fit`` trains with: the trainer, steps per epoch, encoder and summaries."""
+
+    trainer: RemoteTrainer
+    steps: int
+    encoder: TableEncoder
+    summaries: dict[str, PartySummary]
 
 
 def _handshake(transport: RemoteTransport, fed: RemoteFederation, label: str,
@@ -156,14 +163,11 @@ def _set_up(transport: RemoteTransport, config: SynthesizerConfig, encoder: Tabl
     return RemoteTrainer(coordinator, transport, rid)
 
 
-def begin_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device: torch.device,
-                     label: str, discrete_columns: Sequence[str] | None = None, *,
-                     encoder: TableEncoder | None = None,
-                     summaries: Mapping[str, PartySummary] | None = None,
-                     on_epoch_end: Callable[[EpochStats], None] | None = None,
-                     checkpoint_dir: str | Path | None = None,
-                     publish: Callable[[FittedModel], None] | None = None) -> FitRun:
-    """Handshake, encoder, set-up and a :class:`FitRun` over the remote parties.
+def prepare_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device: torch.device,
+                       label: str, discrete_columns: Sequence[str] | None = None, *,
+                       encoder: TableEncoder | None = None,
+                       summaries: Mapping[str, PartySummary] | None = None) -> RemoteFit:
+    """Handshake, encoder and set-up; the trainer over the remote parties.
 
     Raises:
         PartyRefusedError: a party refused the contract, the schema or the set-up (or resuming:
@@ -187,9 +191,7 @@ def begin_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device: t
         trainer = _set_up(transport, config, encoder, run_id(fed, config, encoder), device)
         total = sum(s.n_rows for s in found.values())
         steps = max(1, total // config.train.batch_size)
-        return FitRun(config, device, trainer, steps, encoder=encoder, summaries=found,
-                      on_epoch_end=on_epoch_end, checkpoint_dir=checkpoint_dir,
-                      publish=publish)
+        return RemoteFit(trainer, steps, encoder, found)
     except BaseException:
         transport.close()
         raise
