@@ -24,15 +24,15 @@ from bench.options import add_data_dir
 from bench.scenario import set_up
 
 
-def _serve(name: str, table: Any, tls: Any, contract: str, queue: Any) -> None:
+def _serve(name: str, table: Any, label: str, discrete: list[str], tls: Any, queue: Any) -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     import torch
 
     torch.set_num_threads(1)
     from dagan_core.federation.remote.party_host import serve_party
 
-    serve_party(table, name, tls, contract=contract,
-                ready=lambda address: queue.put((name, address)))
+    serve_party(table, name, label, discrete, tls, "127.0.0.1:0", None, "bench",
+                on_ready=lambda address: queue.put((name, address)))
 
 
 def _fit(source: Any, label: str, discrete: list[str], epochs: int) -> Any:
@@ -51,14 +51,14 @@ def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_serve, daemon=True,
-                         args=(p, t, certs.parties[p], "bench", queue))
+                         args=(p, t, label, discrete, certs.parties[p], queue))
              for p, t in parties.items()]
     for proc in procs:
         proc.start()
     try:
         found = dict(queue.get(timeout=300) for _ in procs)
-        remote = dagan_core.RemoteParties({p: found[p] for p in parties}, certs.coordinator,
-                                          "bench", timeout=120)
+        remote = dagan_core.RemoteFederation({p: found[p] for p in parties}, certs.coordinator,
+                                             "bench", timeout=120)
         synth = dagan_core.make_synthesizer("dagan", epochs=epochs, seed=0, device="cpu")
         run = synth.begin_fit(remote, label=label, discrete_columns=discrete)
         while run.epochs_left:

@@ -41,7 +41,7 @@ _LAZY = {
     "EpochStats": "dagan_core.synthesizers.base",
     "FittedModel": "dagan_core.synthesizers.fitted_model",
     "FitRun": "dagan_core.synthesizers.fit_run",
-    "RemoteParties": "dagan_core.synthesizers.remote_fit",
+    "RemoteFederation": "dagan_core.federation.remote.federation",
 }
 
 __all__ = [
@@ -58,7 +58,7 @@ __all__ = [
     "ModelConfig",
     "NotFittedError",
     "PrivacyConfig",
-    "RemoteParties",
+    "RemoteFederation",
     "SchemaMismatchError",
     "Synthesizer",
     "SynthesizerConfig",

@@ -3,7 +3,7 @@
 Steps: create a certificate authority, the coordinator's and one certificate per party (in a
 temporary folder); start ``dagan party serve`` for each party folder of the landing area (each
 validates its own files with the shared contract into its own store, then serves its critic on
-127.0.0.1); fit DAGAN at the coordinator through ``RemoteParties`` (the coordinator never reads a
+127.0.0.1); fit DAGAN at the coordinator through ``RemoteFederation`` (the coordinator never reads a
 party file: it gets each party's summary at the set-up and trains over the wire); save the model,
 sample a few rows, print the bytes per message type; stop the parties.
 
@@ -45,18 +45,18 @@ def run(landing: Path, epochs: int, work: Path, hyperparameters: dict | None = N
     ``hyperparameters``: more ``make_synthesizer`` arguments (seed 0 and CPU unless given).
     """
     import dagan_core
-    from dagan_core.federation.remote.handshake import contract_fingerprint
     from dagan_core.federation.remote.tls import make_certificates
     from pipelines import settings
     from pipelines.contracts import model_columns
+    from pipelines.federation.federation_file import contract_fingerprint
 
     parties = sorted(p.name for p in landing.iterdir() if p.is_dir())
     certs = make_certificates(work / "certs", parties)
     procs = {p: _start_party(p, landing, work, certs) for p in parties}
     try:
         endpoints = {p: _address(procs[p], p) for p in parties}
-        remote = dagan_core.RemoteParties(endpoints, certs.coordinator,
-                                          contract_fingerprint(settings.party_contract_path()))
+        remote = dagan_core.RemoteFederation(
+            endpoints, certs.coordinator, contract_fingerprint(settings.party_contract_path()))
         columns = model_columns()
         synth = dagan_core.make_synthesizer(
             "dagan", **{"seed": 0, "device": "cpu", **(hyperparameters or {}), "epochs": epochs})

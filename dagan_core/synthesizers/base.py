@@ -22,7 +22,7 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.summary import PartySummary
-from dagan_core.errors import ConfigError, NotFittedError
+from dagan_core.errors import NotFittedError
 from dagan_core.synthesizers.checkpoint import save_model
 from dagan_core.synthesizers.device import resolve_device
 from dagan_core.synthesizers.fit_run import EpochStats, FitRun, begin_fit
@@ -95,9 +95,11 @@ class Synthesizer:
         """Train on the parties' tables.
 
         Args:
-            parties: party name -> table; all tables share one schema. Or
-                ``RemoteParties`` (endpoints, TLS files, contract fingerprint): parties on other
-                hosts, each serving its own rows (``dagan party serve``); nothing else changes.
+            parties: party name -> table; all tables share one schema. Or a
+                :class:`~dagan_core.federation.remote.federation.RemoteFederation`: parties
+                on their own hosts, reached over gRPC with mutual TLS, each serving its own rows
+                (``dagan party serve``); ``encoder`` may be given, ``summaries`` not (the
+                parties send theirs).
             label: the label column (always discrete).
             discrete_columns: discrete columns; inferred from dtypes when None.
             encoder: the global encoder, when prepared beforehand (:mod:`dagan_core.prepare`);
@@ -132,18 +134,8 @@ class Synthesizer:
     ) -> FitRun:
         """Prepare a fit without training: ``run_epoch`` while ``epochs_left``, then ``finish``.
 
-        Same arguments as :meth:`fit`, which is exactly these steps. ``parties`` may also be
-        :class:`~dagan_core.synthesizers.remote_fit.RemoteParties`: parties on other hosts
-        that hold their own rows (docs/remote_parties.md).
+        Same arguments as :meth:`fit`, which is exactly these steps.
         """
-        if type(parties).__name__ == "RemoteParties":  # parties on other hosts
-            from dagan_core.synthesizers.remote_fit import begin_remote_fit
-
-            if encoder is not None or summaries is not None or checkpoint_dir is not None:
-                raise ConfigError("with remote parties the summaries come from the parties; "
-                                  "encoder, summaries and checkpoint_dir are not taken")
-            return begin_remote_fit(self.config, self.device, parties, label, discrete_columns,
-                                    on_epoch_end=on_epoch_end, publish=self._publish)
         return begin_fit(self.config, self.device, parties, label, discrete_columns,
                          encoder=encoder, summaries=summaries, on_epoch_end=on_epoch_end,
                          checkpoint_dir=checkpoint_dir, publish=self._publish)

@@ -136,10 +136,10 @@ class FitRun:
     def finish(self) -> FittedModel:
         """The fitted model, with its privacy accounting (also handed to ``publish``)."""
         model = self.model(privacy_report(self.config, self.trainer, self._epoch))
-        self._publish(model)
-        close = getattr(self.trainer, "close", None)  # a remote trainer's connections
-        if close is not None:
+        close = getattr(self.trainer, "close", None)
+        if close is not None:  # a trainer holding connections to remote parties
             close()
+        self._publish(model)
         return model
 
     def _epoch_stats(self, epoch: int, raw: dict[str, Any]) -> EpochStats:
@@ -192,7 +192,18 @@ def begin_fit(config: SynthesizerConfig, device: torch.device,
               on_epoch_end: Callable[[EpochStats], None] | None = None,
               checkpoint_dir: str | Path | None = None,
               publish: Callable[[FittedModel], None] | None = None) -> FitRun:
-    """Check and encode the parties' tables and build the trainer (see ``Synthesizer.fit``)."""
+    """Check and encode the parties' tables and build the trainer (see ``Synthesizer.fit``).
+
+    ``parties`` may instead be a remote federation
+    (:class:`dagan_core.federation.remote.federation.RemoteFederation`): its parties hold their
+    tables on their own hosts and the coordinator trains through the remote transport.
+    """
+    if getattr(parties, "remote", False):
+        ready = parties.prepare(config, device, label, discrete_columns, encoder=encoder,
+                                summaries=summaries)
+        return FitRun(config, device, ready.trainer, ready.steps, encoder=ready.encoder,
+                      summaries=ready.summaries, on_epoch_end=on_epoch_end,
+                      checkpoint_dir=checkpoint_dir, publish=publish)
     if not isinstance(parties, Mapping) or not parties:
         raise InvalidDataError("parties must be a non-empty mapping of name -> DataFrame")
     seeds = np.random.SeedSequence(config.train.seed)

@@ -67,11 +67,13 @@ def _serve(args: argparse.Namespace) -> int:
     if report.rows_validated < 2:
         return _refuse("party serve", f"party {args.party!r} has {report.rows_validated} valid "
                        "row(s); a critic needs at least 2")
-    from dagan_core.federation.remote.handshake import contract_fingerprint
     from dagan_core.federation.remote.party_host import serve_party
     from dagan_core.federation.remote.tls import TLSFiles
+    from pipelines.contracts import model_columns
+    from pipelines.federation.federation_file import contract_fingerprint
 
     table = PartyStore(root=str(args.store)).read_validated(args.party)
+    columns = model_columns()
     tls = TLSFiles(Path(args.ca), Path(args.cert), Path(args.key))
 
     def announce(address: str) -> None:
@@ -79,9 +81,10 @@ def _serve(args: argparse.Namespace) -> int:
                                      "rows": report.rows_validated}) + "\n")
         sys.stdout.flush()
 
-    serve_party(table, args.party, tls, contract=contract_fingerprint(
-        settings.party_contract_path()), address=args.listen, coordinator=args.coordinator,
-        device=args.device, ready=announce)
+    serve_party(table, args.party, columns.label, list(columns.discrete_columns), tls,
+                args.listen, args.store / args.party / "training_state",
+                contract_fingerprint(settings.party_contract_path()),
+                coordinator=args.coordinator, device=args.device, on_ready=announce)
     return 0
 
 

@@ -27,6 +27,13 @@ import yaml
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
+def contract_fingerprint(path: str | Path) -> str:
+    """sha256 of a contract file's bytes: the parties and the coordinator must present the same."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 class FederationFileError(ValueError):
     """The federation file is missing, unreadable or incomplete (the message names the entry)."""
 

@@ -30,7 +30,7 @@ def test_served_parties_train_the_in_process_model(tmp_path):
     result = federated_demo.run(landing, 1, tmp_path / "work", TINY)
 
     assert set(result["parties"]) == set(ROWS)
-    assert {"Hello", "Declaration", "Setup", "Ready", "GeneratorFeedback"} <= set(
+    assert {"Handshake", "PartyHello", "Setup", "SetupDone", "GeneratorFeedback"} <= set(
         result["bytes_by_type"])
     # each party's own store (on its own host in a real federation)
     tables = {p: PartyStore(root=str(tmp_path / "work" / "stores" / p)).read_validated(p)

@@ -57,49 +57,29 @@ def serving(parties, certs, **kwargs):
             s.stop(0)
 
 
-def serve_table(name: str, table, tls, contract: str, queue) -> None:
-    """``serve_party`` for one table in a process of its own; put the address on ``queue``."""
+def serve_table(name: str, table, tls, state_dir, fingerprint: str, queue) -> None:
+    """Serve a real party (its table, its critic) until killed; put (pid, address) on ``queue``."""
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     import torch
 
-    torch.set_num_threads(1)
     from dagan_core.federation.remote.party_host import serve_party
 
-    serve_party(table, name, tls, contract=contract, ready=queue.put)
+    torch.set_num_threads(1)
+    serve_party(table, name, "y", None, tls, "127.0.0.1:0", state_dir, fingerprint,
+                on_ready=lambda address: queue.put((os.getpid(), address)))
 
 
 @contextmanager
-def party_processes(tables, certs, contract: str, contracts=None):
-    """Each table served by ``serve_party`` in a spawned process; yield name -> address."""
-    import multiprocessing
+def hosting(tables, certs, state_root, fingerprint="contract-1", fingerprints=None):
+    """Serve each table as a party in this process (threads); yield name -> address."""
+    from dagan_core.federation.remote.party_host import start_party
 
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = {}
+    fingerprints = fingerprints or {}
+    servers = {name: start_party(table, name, "y", None, certs.parties[name], "127.0.0.1:0",
+                                 state_root / name, fingerprints.get(name, fingerprint))
+               for name, table in tables.items()}
     try:
-        for name, table in tables.items():
-            own = (contracts or {}).get(name, contract)
-            procs[name] = ctx.Process(target=serve_table, daemon=True,
-                                      args=(name, table, certs.parties[name], own, queue))
-            procs[name].start()
-        addresses = [queue.get(timeout=120) for _ in procs]
-        by_port = {a.rsplit(":", 1)[1]: a for a in addresses}
-        yield _match(tables, procs, by_port, certs)
+        yield {name: s.address for name, s in servers.items()}
     finally:
-        for proc in procs.values():
-            proc.kill()
-            proc.join(10)
-
-
-def _match(tables, procs, by_port, certs):
-    """Which address is which party's: ask each address for the certificate it shows."""
-    import ssl
-
-    names = {}
-    for address in by_port.values():
-        host, port = address.rsplit(":", 1)
-        pem = ssl.get_server_certificate((host, int(port)))
-        for name in tables:
-            if pem.strip() == certs.parties[name].cert.read_text().strip():
-                names[name] = address
-    return {name: names[name] for name in tables}  # the tables' order: the parties' codes
+        for s in servers.values():
+            s.stop(0)

@@ -13,7 +13,7 @@ import torch
 
 from dagan_core.federation import messages as m
 from dagan_core.federation.remote import codec
-from dagan_core.federation.remote import handshake as h
+from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.client import RemoteTransport
 from dagan_core.federation.remote.errors import CodecError, ProtocolError
 from dagan_core.federation.remote.server import EXCHANGE
@@ -26,6 +26,12 @@ EXAMPLES = [
     m.CriticReport(0.1, -0.2, 0.3),
     m.GeneratorFeedback(torch.randn(4, 3), np.ones(4, np.float32), 1.5),
     m.FitReport(0.2, (0.1, float("nan")), 10),
+    c.Handshake(1, "sha256:ab", "y", None, {"strategy": "dagan", "train": {"seed": 3}}),
+    c.PartyHello(1, "party_a", "sha256:ab", {"y": ["discrete", "object"]},
+                 {"n_rows": 4, "category_counts": {"y": [["no", 3], [True, 1]]}}),
+    c.Setup("0f" * 8, {"strategy": "dagan"}, {"vocab": {"y": ["no", "yes"]}}, 7, 1, 3),
+    c.SetupDone(40, 5), c.Resume("0f" * 8, 2), c.Resumed(2, [0.25, 0.75], None),
+    c.EpochEnd("0f" * 8, 0), c.EpochSaved(0, None, [1.5, 1e-5]),
 ]
 
 
@@ -59,8 +65,19 @@ def test_schema_covers_exactly_the_message_fields():
     for table in (codec.REQUESTS, codec.REPLIES):
         for cls, schema in table.values():
             assert list(schema) == codec.field_names(cls)
-    set_up = {h.Declaration, h.Ready}  # the set-up replies, before any training message
-    assert {cls for cls, _ in codec.REPLIES.values()} == set(m.PARTY_REPLIES) | set_up
+    training = {cls for cls, _ in codec.REPLIES.values()} - set(c.CONTROL_REPLIES)
+    assert training == set(m.PARTY_REPLIES)
+
+
+@pytest.mark.parametrize("message, error", [
+    (c.Handshake(1, "fp", "y", {"x": float("nan")}, {}), "not plain JSON"),
+    (c.Handshake(1, "fp", "y", {1: "a"}, {}), "non-string keys"),
+    (c.Handshake(1, b"fp", "y", None, {}), "must be a string"),
+    (c.SetupDone(-1, 5), "non-negative"),
+])
+def test_malformed_setup_messages_are_not_encoded(message, error):
+    with pytest.raises(CodecError, match=error):
+        codec.encode(message, session="s", seq=1)
 
 
 @pytest.mark.parametrize("message, error", [

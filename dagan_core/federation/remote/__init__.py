@@ -5,11 +5,11 @@
 - :mod:`.tls`: a certificate authority and per-party certificates for tests and demos;
 - :mod:`.server`: :class:`~.server.PartyServer`, a party answering over mutual TLS;
 - :mod:`.client`: :class:`~.client.RemoteTransport`, the coordinator's transport to such parties;
-- :mod:`.handshake`: the set-up messages (contract and schema check, summaries, encoder);
-- :mod:`.party_host`: a party on its own host (:func:`~.party_host.serve_party`).
-
-The coordinator's side is :mod:`dagan_core.synthesizers.remote_fit`, used by
-``Synthesizer.fit`` when it is given ``RemoteParties`` instead of tables.
+- :mod:`.control`: the set-up messages (handshake, set-up, resume, epoch end);
+- :mod:`.party_host`: :class:`~.party_host.PartyHost` and :func:`~.party_host.serve_party`, a
+  party serving its own table, with its epoch states in :mod:`.party_state`;
+- :mod:`.federation`: :class:`~.federation.RemoteFederation`, what ``fit`` accepts instead of
+  tables, and :mod:`.trainer`, the coordinator's trainer over the remote transport.
 
 Importing :mod:`dagan_core` does not import this package (nor grpc or cryptography).
 """

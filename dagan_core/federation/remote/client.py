@@ -32,6 +32,7 @@ import grpc
 from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
 from dagan_core.federation.remote import codec
+from dagan_core.federation.remote.control import CONTROL_REQUESTS
 from dagan_core.federation.remote.errors import (
     CodecError,
     PartyRefusedError,
@@ -120,7 +121,20 @@ class RemoteTransport:
             self._account(party, message, reply, sent, received)
         return [reply for reply, _, _ in results]
 
+    def control(self, party: str, message: object) -> Any:
+        """Deliver a set-up message of :mod:`.control` and return the checked reply.
+
+        Its bytes are counted in :attr:`bytes_by_type`, not in the training bytes of the epoch.
+        """
+        reply, sent, received = self._exchange(party, message)
+        for msg, size in ((message, sent), (reply, received)):
+            name = type(msg).__name__
+            self.bytes_by_type[name] = self.bytes_by_type.get(name, 0) + size
+        return reply
+
     def _step(self, party: str, message: object) -> str:
+        if isinstance(message, CONTROL_REQUESTS):
+            return type(message).__name__
         label = f"{type(message).__name__} of training step {self._steps[party] + 1}"
         if isinstance(message, m.GeneratorStep):  # the last message of a training step
             self._steps[party] += 1
@@ -194,6 +208,8 @@ def _is_tls_failure(detail: str) -> bool:
 def _refusal(code: grpc.StatusCode, detail: str, party: str, step: str) -> RemotePartyError:
     if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
         return PartyRefusedError(f"refused: {detail}", party=party, step=step)
+    if code == grpc.StatusCode.ABORTED:  # the party refused the set-up; detail says why
+        return PartyRefusedError(detail, party=party, step=step)
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         return ProtocolError(f"message too large: {detail}", party=party, step=step)
     return ProtocolError(f"{code.name}: {detail}", party=party, step=step)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from dagan_core.federation import messages as m
-from dagan_core.federation.remote import handshake as h
+from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.errors import CodecError
 
 MAGIC = b"DGF1"
@@ -36,7 +36,9 @@ class Field:
     """How one message field crosses the wire.
 
     ``kind``: "tensor" (torch.Tensor), "array" (np.ndarray), "floats" (tuple of floats, sent as a
-    float64 array), "float", "int" or "text" (JSON scalars; text is the set-up messages' JSON).
+    float64 array), "float" or "int" (JSON scalars), "str" (a string) or "json" (a JSON value:
+    dicts, lists, strings, finite numbers, booleans, null; the set-up messages of
+    :mod:`.control`).
     """
 
     kind: str
@@ -47,10 +49,8 @@ class Field:
 
 _ROWS = Field("tensor", 2, _FLOATS)
 _CODES = Field("array", 1, _INTS)
-_F, _I, _T = Field("float"), Field("int"), Field("text")
-_SCALARS = ("float", "int", "text")
-#: longest text field (the set-up messages carry an encoder or a summary as JSON)
-MAX_TEXT_CHARS = 16 * 2**20
+_F, _I, _S, _J = Field("float"), Field("int"), Field("str"), Field("json")
+_JSON_KINDS = ("float", "int", "str", "json")
 
 REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
     "ConditionRequest": (m.ConditionRequest, {"n": _I}),
@@ -58,8 +58,12 @@ REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
     "GeneratorStep": (m.GeneratorStep, {"fake_rows": _ROWS}),
     "FitProbe": (m.FitProbe, {"max_rows": _I}),
     "FitFakes": (m.FitFakes, {"fake_rows": _ROWS}),
-    "Hello": (h.Hello, {"protocol": _I, "contract": _T, "settings": _T}),
-    "Setup": (h.Setup, {"payload": _T}),
+    "Handshake": (c.Handshake, {"protocol": _I, "contract_fingerprint": _S, "label": _S,
+                                "schema": _J, "config": _J}),
+    "Setup": (c.Setup, {"run_id": _S, "config": _J, "encoder": _J, "seed": _I, "code": _I,
+                        "n_codes": _I}),
+    "Resume": (c.Resume, {"run_id": _S, "epoch": _I}),
+    "EpochEnd": (c.EpochEnd, {"run_id": _S, "epoch": _I}),
 }
 REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "Conditions": (m.Conditions, {"blocks": _CODES, "categories": _CODES,
@@ -71,13 +75,17 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "FitReport": (m.FitReport, {"gap": _F, "class_gaps": Field("floats", 1, ("float64",),
                                                                allow_nan=True),
                                 "holdout_rows": _I}),
-    "Declaration": (h.Declaration, {"party": _T, "contract": _T, "payload": _T}),
-    "Ready": (h.Ready, {"rows": _I, "pac": _I, "run": _T}),
+    "PartyHello": (c.PartyHello, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
+                                  "declaration": _J, "summary": _J}),
+    "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),
+    "Resumed": (c.Resumed, {"epoch": _I, "label_probs": _J, "dp": _J}),
+    "EpochSaved": (c.EpochSaved, {"epoch": _I, "label_probs": _J, "dp": _J}),
 }
 # which reply type answers which request type
 ANSWERS = {"ConditionRequest": "Conditions", "CriticStep": "CriticReport",
            "GeneratorStep": "GeneratorFeedback", "FitProbe": "Conditions",
-           "FitFakes": "FitReport", "Hello": "Declaration", "Setup": "Ready"}
+           "FitFakes": "FitReport", "Handshake": "PartyHello", "Setup": "SetupDone",
+           "Resume": "Resumed", "EpochEnd": "EpochSaved"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ def encode(message: Any, *, session: str, seq: int) -> bytes:
     buffers = []
     for fname, spec in schema[1].items():
         value = getattr(message, fname)
-        if spec.kind in _SCALARS:
+        if spec.kind in _JSON_KINDS:
             header["fields"][fname] = {"value": _scalar(fname, value, spec)}
             continue
         arr = np.ascontiguousarray(_as_array(value, spec))
@@ -124,11 +132,29 @@ def encode(message: Any, *, session: str, seq: int) -> bytes:
 
 
 # ---- decoding ---------------------------------------------------------------------------------
-def _scalar(name: str, value: Any, spec: Field) -> float | int | str:
-    if spec.kind == "text":
-        if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
-            raise CodecError(f"field {name!r} must be text of at most {MAX_TEXT_CHARS} "
-                             f"characters, got {type(value).__name__}")
+def _plain(name: str, value: Any) -> Any:
+    """``value`` as plain JSON (numpy scalars as Python numbers); refuse anything else."""
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise CodecError(f"field {name!r} has a mapping with non-string keys")
+        return {k: _plain(name, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(name, v) for v in value]
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise CodecError(f"field {name!r} holds {value!r}, which is not plain JSON")
+
+
+def _scalar(name: str, value: Any, spec: Field) -> Any:
+    if spec.kind == "json":
+        return _plain(name, value)
+    if spec.kind == "str":
+        if not isinstance(value, str):
+            raise CodecError(f"field {name!r} must be a string, got {type(value).__name__}")
         return value
     if spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -217,7 +243,7 @@ def decode(data: bytes, *, direction: str) -> Frame:
         raise CodecError(f"{name} must have fields {sorted(schema)}, got {sorted(got)}")
     values = {}
     for fname, spec in schema.items():
-        if spec.kind in _SCALARS:
+        if spec.kind in _JSON_KINDS:
             values[fname] = _scalar(fname, _get(got[fname], "value"), spec)
         else:
             values[fname], pos = _read_array(fname, got[fname], spec, data, pos)

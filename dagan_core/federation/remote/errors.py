@@ -38,3 +38,11 @@ class ProtocolError(RemotePartyError):
 
 class CodecError(DAGANError, ValueError):
     """A frame could not be encoded or decoded (the caller adds the party and step)."""
+
+
+class SetupRefused(DAGANError):
+    """Raised at a party that refuses the coordinator's set-up (contract, schema, run state).
+
+    The party's server answers it as a refusal; the coordinator raises
+    :class:`PartyRefusedError` naming the party, with this message.
+    """

@@ -1,148 +1,253 @@
-"""A party on its own host: its validated table, its summary, and (after set-up) its critic.
+"""A party on its own host: its table, its set-up, its critic, its epoch states.
 
-:class:`PartyHost` answers the set-up messages (:mod:`.handshake`) and then hands every training
-message to the :class:`~dagan_core.federation.party.Party` it built, the same class the
-in-process transport delivers to, so a remote party trains exactly as an in-process one.
-:func:`serve_party` puts a host behind a :class:`~.server.PartyServer` (mutual TLS).
+:class:`PartyHost` is what :class:`~.server.PartyServer` serves for a real party. It holds the
+party's own validated table and answers the set-up messages of :mod:`.control`:
+
+- ``Handshake``: refuses a coordinator whose contract fingerprint or protocol differs, or whose
+  schema differs from the party's table (a missing or extra column, another kind, a value the
+  schema does not allow), naming the difference; otherwise answers its declaration
+  (:func:`~dagan_core.prepare.party_schema`) and its summary under the agreed schema;
+- ``Setup``: encodes its rows with the coordinator's global encoder and builds its
+  :class:`~dagan_core.federation.party.Party` (critic, optimizer, local attention state, DP
+  accountant) from the seed, code and configuration, exactly as in-process training does;
+- ``Resume`` / ``EpochEnd``: loads / saves its state of a training run's epoch in its own state
+  folder (:mod:`.party_state`);
+
+and hands the training messages to its ``Party``. :func:`serve_party` runs one until stopped.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.encoder import TableEncoder
-from dagan_core.data.schema import validate_table
+from dagan_core.data.schema import TableSchema, validate_table
 from dagan_core.data.summary import summarize_party
-from dagan_core.federation.remote import handshake as h
-from dagan_core.prepare import agree_schema, party_schema
+from dagan_core.errors import DAGANError
+from dagan_core.federation.party import Party
+from dagan_core.federation.remote import control as c
+from dagan_core.federation.remote.errors import SetupRefused
+from dagan_core.federation.remote.party_state import PartyStateStore
+from dagan_core.federation.remote.server import MAX_MESSAGE_BYTES, PartyServer
+from dagan_core.federation.remote.tls import COORDINATOR, TLSFiles
+from dagan_core.prepare import party_schema
+from dagan_core.strategies import get_strategy
 
 logger = logging.getLogger(__name__)
 
 
-class SetupRefused(ValueError):
-    """A set-up message this party cannot accept (the message says why)."""
+def schema_differences(declaration: dict[str, Any], schema: TableSchema) -> list[str]:
+    """How a party's declaration differs from the agreed schema (empty: it agrees)."""
+    out = [f"column {col!r} of the agreed schema is missing from the party's table"
+           for col in schema.names if col not in declaration]
+    out += [f"column {col!r} of the party's table is not in the agreed schema"
+            for col in declaration if col not in schema.names]
+    for spec in schema.columns:
+        kind = declaration.get(spec.name, (spec.kind,))[0]
+        if kind != spec.kind:
+            out.append(f"column {spec.name!r} is {kind} at the party but {spec.kind} in the "
+                       "agreed schema")
+    return out
+
+
+def check_remote_strategy(config: SynthesizerConfig) -> None:
+    """Refuse strategies whose party critics cannot run each at its own host."""
+    strategy = get_strategy(config.strategy)
+    if strategy.pooled or strategy.gan_per_party:
+        raise DAGANError(f"strategy {config.strategy!r} cannot train with remote parties: "
+                         "it pools rows or trains a generator at each party")
+    if config.train.batched_critics == "on":
+        raise DAGANError("batched_critics='on' needs the parties' critics in one process; "
+                         "remote parties each run their own")
 
 
 class PartyHost:
-    """Holds one party's rows; builds its critic when the coordinator sets the run up.
+    """One party's side of the federation (see module docstring).
 
     Args:
+        table: the party's validated table; it never leaves this object.
         name: the party's name (as in its certificate).
-        table: its validated table (it never leaves this process).
-        contract: fingerprint of the contract the table was validated against.
-        device: torch device of the critic.
+        label: the label column.
+        discrete_columns: the discrete columns (None: inferred from dtypes, as in ``fit``).
+        contract_fingerprint: the fingerprint of the data contract this party validated
+            against (the coordinator must present the same).
+        state_dir: where the party keeps its epoch states (None: it keeps none, and cannot
+            resume).
+        device: where its critic trains.
     """
 
-    def __init__(self, name: str, table: pd.DataFrame, contract: str, device: Any = "cpu"):
-        import torch
-
+    def __init__(self, table: pd.DataFrame, name: str, label: str,
+                 discrete_columns: Sequence[str] | None, *, contract_fingerprint: str,
+                 state_dir: str | Path | None = None, device: str | torch.device = "cpu"):
+        """Declare the table's columns (which refuses an unusable table at once)."""
         self.name = name
-        self.contract = contract
+        self.label = label
+        self.contract_fingerprint = contract_fingerprint
+        self.declaration = party_schema(name, table, label, discrete_columns)
+        self.store = PartyStateStore(state_dir, name)
         self.device = torch.device(device)
         self._table = table
-        self._label: str | None = None
-        self.party: Any = None
-        self.run: str | None = None
+        self._schema: TableSchema | None = None
+        self._config: dict[str, Any] | None = None
+        self.party: Party | None = None
+        self.run_id: str | None = None
 
     @property
     def layout(self) -> Any:
-        """The row layout once set up (the server checks fake rows' width against it)."""
+        """The encoded row layout after set-up (None before)."""
         return None if self.party is None else self.party.layout
 
     def handle(self, message: object) -> object:
-        """Answer a set-up message, or hand a training message to the party's critic."""
-        if isinstance(message, h.Hello):
+        """Answer one message of the coordinator."""
+        if isinstance(message, c.Handshake):
             return self._hello(message)
-        if isinstance(message, h.Setup):
+        if isinstance(message, c.Setup):
             return self._setup(message)
+        if isinstance(message, c.Resume):
+            return self._resume(message)
+        if isinstance(message, c.EpochEnd):
+            return self._save(message)
         if self.party is None:
-            raise SetupRefused(f"{type(message).__name__} before the run was set up")
+            raise SetupRefused(f"the party is not set up for training: "
+                               f"{type(message).__name__} before Setup")
         return self.party.handle(message)
 
-    def _hello(self, hello: h.Hello) -> h.Declaration:
-        if hello.protocol != h.PROTOCOL:
-            raise SetupRefused(f"set-up protocol {hello.protocol} is not {h.PROTOCOL}")
-        if hello.contract != self.contract:
-            raise SetupRefused(f"party {self.name!r} validated its rows against contract "
-                               f"{self.contract[:12]}, the coordinator asks for "
-                               f"{hello.contract[:12]}")
-        settings = json.loads(hello.settings)
-        self._label = settings["label"]
-        declared = party_schema(self.name, self._table, settings["label"],
-                                settings.get("discrete"))
-        schema = agree_schema({self.name: declared}, settings["label"])
-        checked = validate_table(self.name, self._table, schema)
-        summary = summarize_party(self.name, checked, schema, int(settings["max_modes"]),
-                                  int(settings["seed"]))
-        payload = {"declaration": [[c, *v] for c, v in declared.items()],  # in table order
-                   "summary": summary.to_dict()}
-        return h.Declaration(self.name, self.contract, h.dumps(payload))
+    # ---- set-up -------------------------------------------------------------------------------
+    def _hello(self, msg: c.Handshake) -> c.PartyHello:
+        self.party, self._schema, self.run_id = None, None, None
+        if msg.protocol != c.PROTOCOL:
+            raise SetupRefused(f"the party speaks set-up protocol {c.PROTOCOL}, the "
+                               f"coordinator {msg.protocol}")
+        if msg.contract_fingerprint != self.contract_fingerprint:
+            raise SetupRefused(
+                f"contract fingerprint differs: the party validated its data against "
+                f"{self.contract_fingerprint!r}, the coordinator's is {msg.contract_fingerprint!r}")
+        if msg.label != self.label:
+            raise SetupRefused(f"the party was started with label {self.label!r}, the "
+                               f"coordinator trains on {msg.label!r}")
+        declaration = {k: list(v) for k, v in self.declaration.items()}
+        if msg.schema is None:
+            return c.PartyHello(c.PROTOCOL, self.name, self.contract_fingerprint, declaration,
+                                None)
+        schema = TableSchema.from_dict(msg.schema)
+        diffs = schema_differences(self.declaration, schema)
+        if diffs:
+            raise SetupRefused("schema differs: " + "; ".join(diffs))
+        config = SynthesizerConfig.from_dict(msg.config)
+        try:
+            checked = validate_table(self.name, self._table, schema)
+        except DAGANError as exc:
+            raise SetupRefused(str(exc)) from None
+        summary = summarize_party(self.name, checked, schema, config.model.max_modes,
+                                  config.train.seed)
+        self._schema, self._config = schema, msg.config
+        return c.PartyHello(c.PROTOCOL, self.name, self.contract_fingerprint, declaration,
+                            summary.to_dict())
 
-    def _setup(self, setup: h.Setup) -> h.Ready:
-        from dagan_core.federation.party import Party
+    def _setup(self, msg: c.Setup) -> c.SetupDone:
+        if self._schema is None:
+            raise SetupRefused("Setup before an agreed Handshake")
+        encoder = TableEncoder.from_dict(msg.encoder)
+        if encoder.schema != self._schema:
+            raise SetupRefused("the encoder's schema is not the schema agreed at the handshake")
+        if msg.config != self._config:
+            raise SetupRefused("the configuration differs from the one of the handshake")
+        config = SynthesizerConfig.from_dict(msg.config)
+        try:
+            check_remote_strategy(config)
+        except DAGANError as exc:
+            raise SetupRefused(str(exc)) from None
+        if msg.code >= msg.n_codes:
+            raise SetupRefused(f"party code {msg.code} of {msg.n_codes} codes")
+        encoded = encoder.encode(validate_table(self.name, self._table, self._schema),
+                                 party=self.name)
+        self.party = Party(self.name, encoded, encoder.layout, config,
+                           party_codes=np.full(len(encoded), msg.code), n_codes=msg.n_codes,
+                           seed=msg.seed, device=self.device)
+        self.run_id = msg.run_id
+        logger.info("party %r set up for training run %s", self.name, msg.run_id)
+        return c.SetupDone(self.party.n_rows, self.party.pac)
 
-        if self._label is None:
-            raise SetupRefused("Setup before Hello")
-        spec = json.loads(setup.payload)
-        if self.party is not None and spec["run"] != self.run:
-            raise SetupRefused(f"party {self.name!r} is set up for run {self.run}, not "
-                               f"{spec['run']}; restart it to join another run")
-        encoder = TableEncoder.from_dict(spec["encoder"])
-        config = SynthesizerConfig.from_dict(spec["config"])
-        rows = encoder.encode(validate_table(self.name, self._table, encoder.schema),
-                              party=self.name)
-        self.party = Party(self.name, rows, encoder.layout, config,
-                           party_codes=np.full(len(rows), int(spec["code"])),
-                           n_codes=int(spec["n_codes"]), seed=int(spec["seed"]),
-                           device=self.device)
-        self.run = str(spec["run"])
-        logger.info("party %r set up for run %s: %d rows, pack %d", self.name, self.run,
-                    len(rows), self.party.pac)
-        return h.Ready(rows=int(self.party.n_rows), pac=int(self.party.pac), run=self.run)
+    # ---- epoch states -------------------------------------------------------------------------
+    def _ready(self, run_id: str, what: str) -> Party:
+        if self.party is None or run_id != self.run_id:
+            raise SetupRefused(f"the party is not set up for training run {run_id}: "
+                               f"{what} refused")
+        return self.party
+
+    def _stats(self) -> tuple[list[float] | None, list[float] | None]:
+        assert self.party is not None
+        probs = self.party.label_probs()
+        spent = self.party.dp_epsilon()
+        return (None if probs is None else [float(x) for x in probs],
+                None if spent is None else [float(x) for x in spent])
+
+    def _resume(self, msg: c.Resume) -> c.Resumed:
+        party = self._ready(msg.run_id, "Resume")
+        party.load_state_dict(self.store.load(msg.run_id, msg.epoch, self.device))
+        logger.info("party %r resumed training run %s after epoch %d", self.name, msg.run_id,
+                    msg.epoch)
+        return c.Resumed(msg.epoch, *self._stats())
+
+    def _save(self, msg: c.EpochEnd) -> c.EpochSaved:
+        party = self._ready(msg.run_id, "EpochEnd")
+        self.store.save(msg.run_id, msg.epoch, party.state_dict())
+        return c.EpochSaved(msg.epoch, *self._stats())
 
 
-def serve_party(table: pd.DataFrame, party: str, tls: Any, *, contract: str,
-                address: str = "127.0.0.1:0", coordinator: str = "coordinator",
-                device: str = "cpu", ready: Any = None) -> None:
-    """Serve ``party`` until SIGTERM or SIGINT (blocking).
+def start_party(table: pd.DataFrame, party: str, label: str,
+                discrete_columns: Sequence[str] | None, tls: TLSFiles, address: str,
+                state_dir: str | Path | None, contract_fingerprint: str, *,
+                coordinator: str = COORDINATOR, device: str = "cpu",
+                max_message_bytes: int = MAX_MESSAGE_BYTES) -> PartyServer:
+    """Start serving a party (mutual TLS) and return its server; see :func:`serve_party`."""
+    host = PartyHost(table, party, label, discrete_columns,
+                     contract_fingerprint=contract_fingerprint, state_dir=state_dir,
+                     device=device)
+    return PartyServer(host, party, tls, address=address, coordinator=coordinator,
+                       max_message_bytes=max_message_bytes).start()
 
-    ``ready``, if given, is called with the bound address once the server answers (a
-    multiprocessing queue's ``put`` works).
+
+def serve_party(table: pd.DataFrame, party: str, label: str,
+                discrete_columns: Sequence[str] | None, tls: TLSFiles, address: str,
+                state_dir: str | Path | None, contract_fingerprint: str, *,
+                coordinator: str = COORDINATOR, device: str = "cpu",
+                max_message_bytes: int = MAX_MESSAGE_BYTES,
+                on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve a party until stopped (SIGTERM or SIGINT in the main thread, or the process ends).
+
+    Args:
+        table: the party's own table, validated against the contract (only aggregates and the
+            messages of docs/federation.md leave this process).
+        party: the party's name; its certificate (``tls.cert``) must name it.
+        label, discrete_columns: as for ``fit``.
+        tls: the authority the party trusts and its own certificate and key.
+        address: "host:port" to listen on (port 0: a free port, reported to ``on_ready``).
+        state_dir: the party's own folder for its epoch states (None: no resume).
+        contract_fingerprint: fingerprint of the contract the table was validated against.
+        coordinator: the name the coordinator's certificate must carry.
+        on_ready: called with the listening address once the server answers.
     """
-    from dagan_core.federation.remote.server import PartyServer
-
-    host = PartyHost(party, table, contract, device=device)
-    server = PartyServer(host, party, tls, address=address, coordinator=coordinator).start()
-    stop = _stop_on_signals()
-    if ready is not None:
-        ready(server.address)
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    logger.info("party %r stopping", party)
-    server.stop(2)
-
-
-def _stop_on_signals() -> threading.Event:
-    """An event set by SIGTERM or SIGINT (when called from the main thread)."""
-    stop = threading.Event()
+    server = start_party(table, party, label, discrete_columns, tls, address, state_dir,
+                         contract_fingerprint, coordinator=coordinator, device=device,
+                         max_message_bytes=max_message_bytes)
     if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    return stop
+        def stop(signum, frame):  # noqa: ARG001 - signal handler signature
+            logger.info("party %r stopping (signal %d)", party, signum)
+            threading.Thread(target=server.stop, args=(1.0,), daemon=True).start()
 
-
-def discrete_list(columns: Sequence[str] | None) -> list[str] | None:
-    """JSON-ready discrete columns (None: inferred from dtypes at each party)."""
-    return None if columns is None else [str(c) for c in columns]
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    if on_ready is not None:
+        on_ready(server.address)
+    server.wait()

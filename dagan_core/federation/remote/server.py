@@ -21,7 +21,7 @@ import grpc
 
 from dagan_core.federation import messages as m
 from dagan_core.federation.remote import codec
-from dagan_core.federation.remote.errors import CodecError
+from dagan_core.federation.remote.errors import CodecError, SetupRefused
 from dagan_core.federation.remote.tls import COORDINATOR, TLSFiles
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ class PartyServer:
         self.party = party
         self.name = name
         self.coordinator = coordinator
-        self.row_width = _row_width(party)
         self._lock = threading.Lock()
         self._session: str | None = None
         self._seq = 0
@@ -80,6 +79,11 @@ class PartyServer:
         if self.port == 0:
             raise OSError(f"party {name!r} could not listen on {address}")
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
+
+    @property
+    def row_width(self) -> int | None:
+        """Width of the party's encoded rows (None while it has none, before its set-up)."""
+        return _row_width(self.party)
 
     def start(self) -> PartyServer:
         """Start answering; returns self."""
@@ -144,6 +148,8 @@ class PartyServer:
         self._check_rows(frame.message)
         try:
             reply = self.party.handle(frame.message)
+        except SetupRefused as exc:
+            raise _Refusal(grpc.StatusCode.ABORTED, f"refused: {exc}") from None
         except Exception as exc:  # the party's own failure, reported by type and message
             raise _Refusal(grpc.StatusCode.INTERNAL,
                            f"{type(frame.message).__name__} failed: "
