@@ -124,3 +124,42 @@ def test_restarted_party_and_coordinator_resume_to_the_uninterrupted_model(
                                                     checkpoint_dir=tmp_path)
     assert [h["epoch"] for h in resumed.history] == [0, 1]
     _assert_same_model(local, resumed)
+
+
+#: every reply type a party may send, and what the set-up replies may carry
+REPLY_TYPES = {"Conditions", "CriticReport", "GeneratorFeedback", "FitReport", "PartyHello",
+               "SetupDone", "Resumed", "EpochSaved"}
+SUMMARY_KEYS = {"party", "n_rows", "category_counts", "mixtures"}  # docs/federation.md, 1
+
+
+def test_every_byte_the_coordinator_receives_is_an_allowed_message(parties, certs):
+    from dagan_core.federation.remote import codec
+
+    received: list[tuple[str, bytes]] = []
+
+    class Recording(RemoteFederation):
+        def connect(self):
+            transport = super().connect()
+            for name, call in list(transport._calls.items()):
+                def record(data, timeout=None, _call=call, _name=name):
+                    answer = _call(data, timeout=timeout)
+                    received.append((_name, answer))
+                    return answer
+                transport._calls[name] = record
+            return transport
+
+    make_synthesizer("dagan", **TINY).fit(
+        Recording(dict(parties.endpoints), certs.coordinator, FINGERPRINT, timeout=20,
+                  retry_for=10), label="y")
+
+    assert received
+    kinds = set()
+    for party, frame in received:
+        message = codec.decode(frame, direction="reply").message  # refuses anything else
+        kinds.add(type(message).__name__)
+        if type(message).__name__ == "PartyHello":
+            assert message.party == party
+            assert all(len(spec) == 2 for spec in message.declaration.values())  # kind, dtype
+            assert message.summary is None or set(message.summary) == SUMMARY_KEYS
+    assert kinds <= REPLY_TYPES
+    assert {"Conditions", "GeneratorFeedback", "PartyHello", "SetupDone"} <= kinds
