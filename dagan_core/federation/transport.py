@@ -9,7 +9,38 @@ from dagan_core.errors import DAGANError
 from dagan_core.federation.messages import PARTY_REPLIES, message_bytes
 
 
-class InProcessTransport:
+class TrafficCounts:
+    """What crossed the boundary: bytes each way and per message type, exchanges, observers."""
+
+    def __init__(self) -> None:
+        self.bytes_to_parties = 0
+        self.bytes_from_parties = 0
+        self.bytes_by_type: dict[str, int] = {}
+        self.messages = 0
+        self.observers: list[Callable[[str, object, object], None]] = []
+
+    def _count(self, party: str, message: object, reply: object, sent: int,
+               received: int) -> None:
+        self.bytes_to_parties += sent
+        self.bytes_from_parties += received
+        self._count_types(message, reply, sent, received)
+        self.messages += 1
+        for observer in self.observers:
+            observer(party, message, reply)
+
+    def _count_types(self, message: object, reply: object, sent: int, received: int) -> None:
+        for msg, size in ((message, sent), (reply, received)):
+            name = type(msg).__name__
+            self.bytes_by_type[name] = self.bytes_by_type.get(name, 0) + size
+
+    def reset_counters(self) -> int:
+        """Return the bytes exchanged since the last reset, and reset."""
+        total = self.bytes_to_parties + self.bytes_from_parties
+        self.bytes_to_parties = self.bytes_from_parties = 0
+        return total
+
+
+class InProcessTransport(TrafficCounts):
     """Delivers messages to party objects living in this process.
 
     The coordinator only ever holds a transport: it can send a message to a party by name and
@@ -18,11 +49,8 @@ class InProcessTransport:
 
     def __init__(self, parties: Mapping[str, Any]):
         """Register the party endpoints (objects with a ``handle(message)`` method)."""
+        super().__init__()
         self._endpoints = dict(parties)
-        self.bytes_to_parties = 0
-        self.bytes_from_parties = 0
-        self.messages = 0
-        self.observers: list[Callable[[str, object, object], None]] = []
         self._colocated: dict[str, Any] = {}  # party name -> its ColocatedCritics, if any
 
     def colocate(self, group: Any) -> None:
@@ -65,14 +93,4 @@ class InProcessTransport:
         if not isinstance(reply, PARTY_REPLIES):
             raise DAGANError(f"party {party!r} replied with a forbidden message type "
                              f"{type(reply).__name__}")
-        self.bytes_to_parties += message_bytes(message)
-        self.bytes_from_parties += message_bytes(reply)
-        self.messages += 1
-        for observer in self.observers:
-            observer(party, message, reply)
-
-    def reset_counters(self) -> int:
-        """Return the bytes exchanged since the last reset, and reset."""
-        total = self.bytes_to_parties + self.bytes_from_parties
-        self.bytes_to_parties = self.bytes_from_parties = 0
-        return total
+        self._count(party, message, reply, message_bytes(message), message_bytes(reply))

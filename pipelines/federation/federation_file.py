@@ -17,14 +17,11 @@ A YAML file, paths relative to the file::
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def contract_fingerprint(path: str | Path) -> str:
@@ -50,7 +47,6 @@ class Federation:
     endpoints: dict[str, str]
     timeout_s: float = 30.0
     retry_for_s: float = 120.0
-    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def parties(self) -> list[str]:
@@ -62,17 +58,6 @@ class Federation:
         from dagan_core.federation.remote.tls import TLSFiles
 
         return TLSFiles(self.ca, self.cert, self.key)
-
-
-def is_loopback(endpoint: str) -> bool:
-    """Whether ``host:port`` names this machine (plaintext is never allowed elsewhere)."""
-    host = endpoint.rsplit(":", 1)[0]
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _entry(data: dict, key: str, path: Path) -> Any:
@@ -126,8 +111,6 @@ def read_federation(path: str | Path) -> Federation:
         endpoints=_endpoints(_entry(data, "parties", path), path),
         timeout_s=float(data.get("timeout_s", 30.0)),
         retry_for_s=float(data.get("retry_for_s", 120.0)),
-        options={k: v for k, v in data.items()
-                 if k not in {"coordinator", "parties", "timeout_s", "retry_for_s"}},
     )
 
 

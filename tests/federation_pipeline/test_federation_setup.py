@@ -11,7 +11,6 @@ import pytest
 from pipelines import cli, settings
 from pipelines.federation.federation_file import (
     FederationFileError,
-    is_loopback,
     read_federation,
 )
 from pipelines.federation.party_ingest import PartyIngestError, ingest_party
@@ -50,11 +49,6 @@ def test_federation_file_names_what_is_missing(tmp_path):
         (tmp_path / name).write_text("x")
     with pytest.raises(FederationFileError, match="party 'a' needs an endpoint"):
         read_federation(path)
-
-
-def test_loopback_endpoints():
-    assert is_loopback("127.0.0.1:7401") and is_loopback("localhost:1") and is_loopback("[::1]:9")
-    assert not is_loopback("10.0.0.12:7401") and not is_loopback("party-a.example.org:7401")
 
 
 @pytest.mark.skipif(not DEMO.is_dir(), reason="demo data missing")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent import futures
 from typing import Any
 
@@ -42,6 +42,7 @@ from dagan_core.federation.remote.errors import (
 )
 from dagan_core.federation.remote.server import EXCHANGE, MAX_MESSAGE_BYTES
 from dagan_core.federation.remote.tls import TLSFiles
+from dagan_core.federation.transport import TrafficCounts
 
 _RETRY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 _TLS_HINTS = ("handshake", "certificate", "peer name", "verification", "ssl_error")
@@ -49,7 +50,7 @@ _CLOSED_HINT = ("; the party closed the connection during the handshake: it may 
                 "the coordinator's certificate")
 
 
-class RemoteTransport:
+class RemoteTransport(TrafficCounts):
     """Deliver messages to remote parties (see module docstring).
 
     Args:
@@ -69,11 +70,7 @@ class RemoteTransport:
         self.retry_for = retry_for
         self.backoff = backoff
         self.session = uuid.uuid4().hex
-        self.bytes_to_parties = 0
-        self.bytes_from_parties = 0
-        self.bytes_by_type: dict[str, int] = {}
-        self.messages = 0
-        self.observers: list[Callable[[str, object, object], None]] = []
+        super().__init__()
         self._seq = dict.fromkeys(endpoints, 0)
         self._steps = dict.fromkeys(endpoints, 0)
         ca, cert, key = tls.read()
@@ -110,7 +107,7 @@ class RemoteTransport:
     def send(self, party: str, message: object) -> Any:
         """Deliver ``message`` to ``party`` and return its checked reply."""
         reply, sent, received = self._exchange(party, message)
-        self._account(party, message, reply, sent, received)
+        self._count(party, message, reply, sent, received)
         return reply
 
     def send_round(self, parties: list[str], messages: list[object]) -> list[Any]:
@@ -118,7 +115,7 @@ class RemoteTransport:
         jobs = [self._pool.submit(self._exchange, p, x) for p, x in zip(parties, messages)]
         results = [job.result() for job in jobs]  # the first failure, in party order, raises
         for party, message, (reply, sent, received) in zip(parties, messages, results):
-            self._account(party, message, reply, sent, received)
+            self._count(party, message, reply, sent, received)
         return [reply for reply, _, _ in results]
 
     def control(self, party: str, message: object) -> Any:
@@ -127,9 +124,7 @@ class RemoteTransport:
         Its bytes are counted in :attr:`bytes_by_type`, not in the training bytes of the epoch.
         """
         reply, sent, received = self._exchange(party, message)
-        for msg, size in ((message, sent), (reply, received)):
-            name = type(msg).__name__
-            self.bytes_by_type[name] = self.bytes_by_type.get(name, 0) + size
+        self._count_types(message, reply, sent, received)
         return reply
 
     def _step(self, party: str, message: object) -> str:
@@ -181,23 +176,6 @@ class RemoteTransport:
                         step=step) from None
                 time.sleep(wait)
                 wait = min(wait * 2, self.backoff[1])
-
-    def _account(self, party: str, message: object, reply: object, sent: int,
-                 received: int) -> None:
-        self.bytes_to_parties += sent
-        self.bytes_from_parties += received
-        for msg, size in ((message, sent), (reply, received)):
-            name = type(msg).__name__
-            self.bytes_by_type[name] = self.bytes_by_type.get(name, 0) + size
-        self.messages += 1
-        for observer in self.observers:
-            observer(party, message, reply)
-
-    def reset_counters(self) -> int:
-        """Return the bytes exchanged since the last reset, and reset."""
-        total = self.bytes_to_parties + self.bytes_from_parties
-        self.bytes_to_parties = self.bytes_from_parties = 0
-        return total
 
 
 def _is_tls_failure(detail: str) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 import dagster as dg
 
 from dagan_core.data.encoder import TableEncoder
-from dagan_core.data.schema import merge_declarations
 from dagan_core.data.summary import PartySummary
+from dagan_core.prepare import agree_schema
 from dagan_core.profiling import PartyProfile, profile_parties
 from pipelines.contracts import model_columns
 from pipelines.defs.summaries.metadata import PROFILE_SCHEMA, cross_party_metadata
@@ -37,7 +37,7 @@ def build_global_encoder(summaries: Mapping[str, Mapping[str, Any]], label: str
     """The encoder built from the summaries alone, with the parties and summaries it used."""
     max_modes, seed = summary_settings(summaries)
     parties = sorted(summaries)
-    schema = merge_declarations(
+    schema = agree_schema(
         {p: {c: tuple(v) for c, v in summaries[p]["declaration"].items()} for p in parties}, label
     )
     party_summaries = [PartySummary.from_dict(summaries[p]["summary"]) for p in parties]

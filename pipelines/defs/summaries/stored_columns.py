@@ -11,13 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from dagan_core.data.schema import (
-    TableSchema,
-    declare_columns,
-    merge_declarations,
-    validate_table,
-)
+from dagan_core.data.schema import TableSchema, validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
+from dagan_core.prepare import agree_schema, party_schema
 from pipelines.chunked_tables import ChunkedTable
 
 
@@ -50,8 +46,8 @@ def declared_schema(
         InvalidDataError: naming the party, for a table with fewer than 2 rows, a missing label
             or discrete column.
     """
-    declared = declare_columns(party, view.head(), label, list(discrete_columns))
-    return {c: list(v) for c, v in declared.items()}, merge_declarations({party: declared}, label)
+    declared = party_schema(party, view.head(), label, list(discrete_columns))
+    return {c: list(v) for c, v in declared.items()}, agree_schema({party: declared}, label)
 
 
 def summarize_stored(
