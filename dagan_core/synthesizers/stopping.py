@@ -115,6 +115,9 @@ class Stopping:
                 "epochs_run": self.epochs_run}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
+        """Restore :meth:`state_dict`; the reason to stop is decided again under this fit's
+        settings (a resumed fit may allow more epochs than the one that saved the state)."""
         for key, value in state.items():
-            setattr(self, key, value)
+            if key != "reason":
+                setattr(self, key, value)
+        self.reason = self._reason() if self.epochs_run else None
