@@ -87,6 +87,13 @@ class TrainConfig:
             (default) is "on" on CUDA (an H100 epoch on Adult, K=5: 3.64 -> 1.89 s) and "off"
             on CPU, where the bank measured slower (3.71 -> 4.20 s on 2 cores: its stacked
             gradient and Adam tensors fall out of cache).
+        patience: stop when the fit score (the parties' mean ``marginal_gap`` on their held-out
+            rows) has not improved by more than ``min_delta`` for this many epochs, and keep the
+            generator of the best epoch; 0 (default) trains every epoch and keeps the last.
+        min_delta: the improvement of the fit score that counts as one.
+        min_epochs: epochs trained before ``patience`` may stop the fit.
+        max_steps / max_seconds: budgets in generator steps and in seconds of training, checked
+            at the end of each epoch (None: no limit). ``epochs`` is always the maximum.
     """
 
     epochs: int = 100
@@ -101,9 +108,21 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     batched_critics: str = "auto"
+    patience: int = 0
+    min_delta: float = 0.0
+    min_epochs: int = 1
+    max_steps: int | None = None
+    max_seconds: float | None = None
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "epochs", self.epochs, "must be >= 1")
+        _check(self.patience >= 0, "patience", self.patience, "must be >= 0")
+        _check(self.min_delta >= 0, "min_delta", self.min_delta, "must be >= 0")
+        _check(self.min_epochs >= 1, "min_epochs", self.min_epochs, "must be >= 1")
+        _check(self.max_steps is None or self.max_steps >= 1, "max_steps", self.max_steps,
+               "must be >= 1 or None")
+        _check(self.max_seconds is None or self.max_seconds > 0, "max_seconds",
+               self.max_seconds, "must be > 0 or None")
         _check(self.batch_size >= 2, "batch_size", self.batch_size, "must be >= 2")
         _check(self.generator_lr > 0, "generator_lr", self.generator_lr, "must be > 0")
         _check(self.critic_lr > 0, "critic_lr", self.critic_lr, "must be > 0")

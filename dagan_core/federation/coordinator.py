@@ -143,18 +143,20 @@ class Coordinator:
     def measure_fit(self, max_rows: int = 1000) -> dict[str, Any]:
         """Ask every party how well fakes match its held-out rows; update global attention."""
         self.generator.eval()
-        gaps, class_gaps = [], {}
+        gaps, class_gaps, marginal = [], {}, {}
         for i, info in enumerate(self.parties):
             cond = self.transport.send(info.name, m.FitProbe(max_rows))
             _, fake, _, _ = self.generate([cond], grad=False)
             rep = self.transport.send(info.name, m.FitFakes(fake))
             gaps.append(rep.gap)
             class_gaps[info.name] = rep.class_gaps
+            marginal[info.name] = rep.marginal_gap
         mom = self.config.attention.gap_momentum
         self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
         self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
         self.generator.train()
-        return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps}
+        return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps,
+                "marginal_gap": marginal}
 
     def run_epoch(self, steps: int) -> dict[str, Any]:
         """Train ``steps`` steps, then measure fit; return raw per-epoch statistics."""

@@ -84,12 +84,15 @@ class FitReport:
     """Held-out separation of real and fake rows: overall and per label class.
 
     ``gap`` is 2 * (AUC - 0.5) clipped to [0, 1]; ``class_gaps`` has one entry per label class
-    of the global vocabulary (NaN for classes the party does not hold).
+    of the global vocabulary (NaN for classes the party does not hold); ``marginal_gap`` is the
+    mean per-column total-variation distance of the fakes from the held-out rows
+    (:func:`dagan_core.federation.fit_measures.marginal_gap`; NaN when nothing was measured).
     """
 
     gap: float
     class_gaps: tuple[float, ...]
     holdout_rows: int
+    marginal_gap: float
 
 
 PARTY_REPLIES = (Conditions, CriticReport, GeneratorFeedback, FitReport)

@@ -20,6 +20,7 @@ from dagan_core.data.sampler import ConditionSampler, cond_vectors
 from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
 from dagan_core.federation.dp_critic import DPCritic
+from dagan_core.federation.fit_measures import marginal_gap
 from dagan_core.nn.critic import Critic, critic_terms
 from dagan_core.nn.layers import build
 from dagan_core.nn.member_state import load_member_optimizer_state, member_optimizer_state
@@ -232,7 +233,7 @@ class Party:
 
     def _fit_report(self, fake: torch.Tensor) -> m.FitReport:
         if self._probe is None:  # probe skipped under DP: neutral gap, attention left as is
-            return m.FitReport(0.0, (float("nan"),) * len(self.class_gap), 0)
+            return m.FitReport(0.0, (float("nan"),) * len(self.class_gap), 0, float("nan"))
         real, labels = self._probe
         blocks = np.full(len(labels), self.layout.label_block)
         self.critic.eval()
@@ -252,7 +253,8 @@ class Party:
         held = ~np.isnan(gaps)
         self.class_gap[held] = mom * self.class_gap[held] + (1 - mom) * gaps[held]
         n_hold = 0 if self._hold_rows is None else len(self._hold_rows)
-        return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold)
+        marginal = marginal_gap(self.layout, real.cpu().numpy(), fake.detach().cpu().numpy())
+        return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold, marginal)
 
     def dp_epsilon(self) -> tuple[float, float] | None:
         """(epsilon spent so far, its delta) under DP; None when DP is off."""

@@ -25,6 +25,7 @@ from dagan_core.prepare import agree_schema, build_encoder, check_prepared, part
 from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
+from dagan_core.synthesizers.stopping import Stopping, fit_score
 from dagan_core.synthesizers.trainers import make_trainer
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class EpochStats:
     far by its critic (Opacus RDP accountant) and the delta it holds at; None when DP is off.
     ``fedsyn_epsilon_per_round`` / ``fedsyn_epsilon``: with FedSyn's weight noise on, the epsilon
     of one FedAvg round and the epsilon spent so far (rounds composed sequentially); else None.
+    ``marginal_gap``: each party's held-out marginal gap (``FitReport``); ``fit_score``: their
+    mean, which the stopping rule follows (None when no party measured one).
     """
 
     epoch: int
@@ -55,6 +58,8 @@ class EpochStats:
     dp_delta: dict[str, float] | None = None
     fedsyn_epsilon_per_round: float | None = None
     fedsyn_epsilon: float | None = None
+    marginal_gap: dict[str, float] | None = None
+    fit_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -91,11 +96,14 @@ class FitRun:
         self.summaries = summaries
         self._on_epoch_end = on_epoch_end
         self._checkpoint_dir = checkpoint_dir
+        self.stopping = Stopping(config.train, steps)
         self._epoch = self._resume()
 
     @property
     def epochs_left(self) -> int:
-        """Epochs still to run."""
+        """Epochs still to run (0 once the stopping rule or a budget stopped the fit)."""
+        if self.stopping.reason is not None:
+            return 0
         return max(0, self.config.train.epochs - self._epoch)
 
     def _resume(self) -> int:
@@ -105,7 +113,10 @@ class FitRun:
         if found is None:
             return 0
         epoch, state, history = found
+        stopping = state.pop("stopping", None)
         self.trainer.load_state_dict(state)
+        if stopping is not None:
+            self.stopping.load_state_dict(stopping)
         self.history = history
         logger.info("resuming after epoch %d from %s", epoch, self._checkpoint_dir)
         return epoch + 1
@@ -114,7 +125,7 @@ class FitRun:
         """The model as it stands (its generators are the live ones, not copies)."""
         return FittedModel.from_generators(
             self.config, self.encoder, self.summaries, self.trainer.generators(), self.device,
-            history=self.history, privacy=privacy)
+            history=self.history, privacy=privacy, stopping=self.stopping.summary())
 
     def run_epoch(self) -> EpochStats:
         """Train one epoch; record, checkpoint and report it."""
@@ -123,11 +134,15 @@ class FitRun:
         stats = self._epoch_stats(epoch, raw)
         self.history.append(stats.to_dict())
         self._epoch += 1
-        logger.info("epoch %d: G %.3f cond %.3f (%.2fs)", epoch, stats.generator_loss,
-                    stats.cond_loss, stats.seconds)
+        reason = self.stopping.update(epoch, stats.seconds, stats.marginal_gap or {},
+                                      self.trainer.generators())
+        logger.info("epoch %d: G %.3f cond %.3f fit %s (%.2fs)", epoch, stats.generator_loss,
+                    stats.cond_loss, stats.fit_score, stats.seconds)
+        if reason is not None and reason != "max_epochs":
+            logger.info("training stops after epoch %d: %s", epoch, reason)
         if self._checkpoint_dir is not None:
-            save_training_state(self._checkpoint_dir, epoch, self.trainer.state_dict(),
-                                self.history)
+            state = {**self.trainer.state_dict(), "stopping": self.stopping.state_dict()}
+            save_training_state(self._checkpoint_dir, epoch, state, self.history)
         if self._on_epoch_end is not None:
             self._publish(self.model())  # sampling inside the callback is allowed
             self._on_epoch_end(stats)
@@ -135,6 +150,11 @@ class FitRun:
 
     def finish(self) -> FittedModel:
         """The fitted model, with its privacy accounting (also handed to ``publish``)."""
+        if self.stopping.reason is None:
+            self.stopping.reason = "stopped_by_caller" if self.epochs_left else "max_epochs"
+        if self.stopping.restore_best(self.trainer.generators()):
+            logger.info("the model keeps the generator of epoch %d (fit score %.4f)",
+                        self.stopping.best_epoch, self.stopping.best_score)
         model = self.model(privacy_report(self.config, self.trainer, self._epoch))
         close = getattr(self.trainer, "close", None)
         if close is not None:  # a trainer holding connections to remote parties
@@ -161,6 +181,8 @@ class FitRun:
             dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
             fedsyn_epsilon_per_round=per_round,
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
+            marginal_gap=dict(raw["fit"].get("marginal_gap", {})),
+            fit_score=fit_score(raw["fit"].get("marginal_gap", {})),
         )
 
 

@@ -29,6 +29,9 @@ class FittedModel:
         device: where the generators live.
         history: per-epoch statistics (``EpochStats.to_dict()``).
         privacy: privacy accounting of the fit (None when no mechanism was on).
+        stopping: why and when training stopped and which epoch's generator this is
+            (:meth:`dagan_core.synthesizers.stopping.Stopping.summary`; None for models saved
+            before it was recorded).
     """
 
     config: SynthesizerConfig
@@ -39,6 +42,7 @@ class FittedModel:
     device: torch.device
     history: list[dict[str, Any]] = field(default_factory=list)
     privacy: dict[str, Any] | None = None
+    stopping: dict[str, Any] | None = None
 
     @classmethod
     def from_generators(cls, config: SynthesizerConfig, encoder: TableEncoder,

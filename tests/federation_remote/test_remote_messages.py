@@ -25,7 +25,8 @@ EXAMPLES = [
     m.Conditions(np.arange(4), np.arange(4), np.zeros(4, dtype=np.int64)),
     m.CriticReport(0.1, -0.2, 0.3),
     m.GeneratorFeedback(torch.randn(4, 3), np.ones(4, np.float32), 1.5),
-    m.FitReport(0.2, (0.1, float("nan")), 10),
+    m.FitReport(0.2, (0.1, float("nan")), 10, 0.3),
+    m.FitReport(0.0, (float("nan"),), 0, float("nan")),
     c.Handshake(1, "sha256:ab", "y", None, {"strategy": "dagan", "train": {"seed": 3}}),
     c.PartyHello(1, "party_a", "sha256:ab", {"y": ["discrete", "object"]},
                  {"n_rows": 4, "category_counts": {"y": [["no", 3], [True, 1]]}}),
@@ -47,6 +48,8 @@ def _equal(a, b) -> bool:
         return a.dtype == b.dtype and np.array_equal(a, b)
     if isinstance(a, tuple):
         return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    if isinstance(a, float) and a != a:  # NaN crosses as NaN
+        return isinstance(b, float) and b != b
     return a == b and type(a) is type(b)
 
 

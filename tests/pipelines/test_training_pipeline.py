@@ -252,3 +252,26 @@ def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:
     assert meta["history_summary"].value["final_dp_epsilon"] == spent
     assert models.read_json("dp", "training_summary")["config"]["privacy"][
         "dp_noise_multiplier"] == 1.0
+
+
+def test_model_asset_says_why_training_stopped(tmp_path: Path) -> None:
+    import torch
+
+    from pipelines.defs.training.config import TrainingConfig
+
+    torch.set_num_threads(1)
+    store, models = _two_small_parties(tmp_path)
+    trained = dagan_model(
+        context=dg.build_asset_context(partition_key="budget"),
+        config=TrainingConfig(**{**TINY, "epochs": 30}, max_steps=4, patience=3),
+        global_encoder=direct_encoding(store, ["party_0", "party_1"]),
+        party_store=store,
+        model_store=models,
+    )
+    meta = trained.metadata
+    assert meta["stop_reason"].value == "the budget of 4 steps was spent"
+    assert meta["epochs_run"].value == 2  # 120 rows at batch 60: two steps an epoch
+    assert 1 <= meta["kept_epoch"].value <= 2
+    assert len(meta["fit_score_by_epoch"].value.splitlines()) == 4  # header, rule, 2 epochs
+    saved = models.read_json("budget", "training_summary")["stopping"]
+    assert saved["reason"] == "max_steps" and saved["kept_epoch"] + 1 == meta["kept_epoch"].value

@@ -38,7 +38,7 @@ class Field:
     ``kind``: "tensor" (torch.Tensor), "array" (np.ndarray), "floats" (tuple of floats, sent as a
     float64 array), "float" or "int" (JSON scalars), "str" (a string) or "json" (a JSON value:
     dicts, lists, strings, finite numbers, booleans, null; the set-up messages of
-    :mod:`.control`).
+    :mod:`.control`). A "float" with ``allow_nan`` crosses a NaN as null.
     """
 
     kind: str
@@ -74,7 +74,8 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
                                                 "loss": _F}),
     "FitReport": (m.FitReport, {"gap": _F, "class_gaps": Field("floats", 1, ("float64",),
                                                                allow_nan=True),
-                                "holdout_rows": _I}),
+                                "holdout_rows": _I,
+                                "marginal_gap": Field("float", allow_nan=True)}),
     "PartyHello": (c.PartyHello, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
                                   "declaration": _J, "summary": _J}),
     "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),
@@ -121,7 +122,8 @@ def encode(message: Any, *, session: str, seq: int) -> bytes:
     for fname, spec in schema[1].items():
         value = getattr(message, fname)
         if spec.kind in _JSON_KINDS:
-            header["fields"][fname] = {"value": _scalar(fname, value, spec)}
+            nan = spec.allow_nan and isinstance(value, float) and math.isnan(value)
+            header["fields"][fname] = {"value": None if nan else _scalar(fname, value, spec)}
             continue
         arr = np.ascontiguousarray(_as_array(value, spec))
         _check_array(fname, arr, spec)
@@ -244,7 +246,9 @@ def decode(data: bytes, *, direction: str) -> Frame:
     values = {}
     for fname, spec in schema.items():
         if spec.kind in _JSON_KINDS:
-            values[fname] = _scalar(fname, _get(got[fname], "value"), spec)
+            value = _get(got[fname], "value")
+            nan = spec.allow_nan and spec.kind == "float" and value is None
+            values[fname] = float("nan") if nan else _scalar(fname, value, spec)
         else:
             values[fname], pos = _read_array(fname, got[fname], spec, data, pos)
     if pos != len(data):

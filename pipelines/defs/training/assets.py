@@ -13,6 +13,7 @@ from pipelines.defs.training.reports import (
     dp_metadata,
     epoch_logger,
     history_summary,
+    stopping_metadata,
     training_record,
 )
 from pipelines.defs.training.resume import ResumableTraining, training_fingerprint
@@ -76,6 +77,7 @@ def dagan_model(
     path = model_store.path(version)
     record = training_record(synth.config.to_dict(), tables, columns.label,
                              columns.discrete_columns, seconds, synth.history)
+    record["stopping"] = synth.model.stopping
     model_store.write_json(version, TRAINING_SUMMARY, record)
     run.finish()
     return dg.MaterializeResult(
@@ -90,5 +92,6 @@ def dagan_model(
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),
             **dp_metadata(synth.privacy, synth.history),
+            **stopping_metadata(synth.model.stopping, synth.history),
         },
     )

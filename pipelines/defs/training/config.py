@@ -81,6 +81,19 @@ class TrainingConfig(dg.Config):
         default="auto",
         description="Parties' critics as one stacked bank: on, off, auto (on for CUDA only).",
     )
+    patience: int = Field(
+        default=_T.patience,
+        description="Stop after this many epochs without a better fit score (the parties' "
+        "held-out marginal gap) and keep the best epoch's generator; 0 = train every epoch.",
+    )
+    min_delta: float = Field(default=_T.min_delta, description="Least fit-score improvement.")
+    min_epochs: int = Field(default=_T.min_epochs, description="Epochs before patience counts.")
+    max_steps: int | None = Field(
+        default=_T.max_steps, description="Budget in generator steps; None = no limit."
+    )
+    max_seconds: float | None = Field(
+        default=_T.max_seconds, description="Budget in seconds of training; None = no limit."
+    )
     # AttentionConfig
     local_attention: bool | None = Field(
         default=None, description="Local attention over classes; None = strategy preset."

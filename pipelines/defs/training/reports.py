@@ -34,10 +34,40 @@ def epoch_logger(log: Any, epochs: int) -> Callable[[Any], None]:
         log.info(
             f"epoch {stats.epoch + 1}/{epochs}: generator_loss={stats.generator_loss:.4f} "
             f"cond_loss={stats.cond_loss:.4f} critic_loss[{critic}] alpha[{alpha}]{dp} "
+            f"fit_score={_fmt(getattr(stats, 'fit_score', None))} "
             f"({stats.seconds:.1f}s, {stats.bytes_exchanged} bytes)"
         )
 
     return _log
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def stopping_metadata(stopping: Mapping[str, Any] | None,
+                      history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Why and when training stopped, the epoch whose generator the model holds, and the fit
+    score (the parties' mean held-out marginal gap) of every epoch."""
+    if not stopping:
+        return {}
+    reasons = {"max_epochs": "the epoch maximum was reached",
+               "no_improvement": f"no better fit score for {stopping.get('patience')} epochs",
+               "max_steps": f"the budget of {stopping.get('max_steps')} steps was spent",
+               "max_seconds": f"the budget of {stopping.get('max_seconds')} s was spent",
+               "stopped_by_caller": "the caller stopped it"}
+    scores = pd.DataFrame([{"epoch": int(h.get("epoch", i)) + 1, "fit_score": h.get("fit_score"),
+                            **{f"marginal_gap[{p}]": v
+                               for p, v in (h.get("marginal_gap") or {}).items()}}
+                           for i, h in enumerate(history)])
+    kept = stopping.get("kept_epoch")
+    return {
+        "stop_reason": dg.MetadataValue.text(
+            reasons.get(stopping.get("reason"), str(stopping.get("reason")))),
+        "epochs_run": dg.MetadataValue.int(int(stopping.get("epochs_run") or 0)),
+        "kept_epoch": dg.MetadataValue.int(-1 if kept is None else int(kept) + 1),
+        "fit_score_by_epoch": md_table(scores),
+    }
 
 
 def history_summary(history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

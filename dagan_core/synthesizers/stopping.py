@@ -1,0 +1,123 @@
+"""When a fit stops, and which generator it keeps.
+
+The fit score of an epoch is the mean, over the parties, of the ``marginal_gap`` each reports
+on its own held-out rows (lower is better; it is already a scalar of the protocol, so nothing new
+leaves a party). With ``patience`` > 0 the fit keeps a copy of the generator(s) of the best
+epoch and stops once ``patience`` epochs in a row failed to improve the best score by more than
+``min_delta`` (never before ``min_epochs``); the fitted model is the best epoch's. Budgets
+(``max_steps``, ``max_seconds``) stop it at the end of the epoch that reaches them. The reason is
+recorded as :meth:`Stopping.summary` (``stopping.json`` of a saved model).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from dagan_core.config import TrainConfig
+
+EPOCHS = "max_epochs"
+PATIENCE = "no_improvement"
+STEPS = "max_steps"
+SECONDS = "max_seconds"
+
+
+def fit_score(marginal_gap: dict[str, float]) -> float | None:
+    """The parties' mean marginal gap; None when no party measured one (e.g. under DP)."""
+    values = [v for v in marginal_gap.values() if v is not None and math.isfinite(v)]
+    return float(np.mean(values)) if values else None
+
+
+class Stopping:
+    """Tracks the fit score, the best epoch and its generator weights, and the budgets."""
+
+    def __init__(self, train: TrainConfig, steps_per_epoch: int):
+        """Start before the first epoch."""
+        self.train = train
+        self.steps_per_epoch = steps_per_epoch
+        self.best_epoch: int | None = None
+        self.best_score: float | None = None
+        self.best_states: list[dict[str, torch.Tensor]] | None = None
+        self.since_best = 0
+        self.steps = 0
+        self.seconds = 0.0
+        self.reason: str | None = None
+        self.epochs_run = 0
+
+    @property
+    def selects(self) -> bool:
+        """Whether the best epoch's generator is kept (``patience`` > 0)."""
+        return self.train.patience > 0
+
+    def update(self, epoch: int, seconds: float, marginal_gap: dict[str, float],
+               generators: list[torch.nn.Module]) -> str | None:
+        """Record a finished epoch; return the reason to stop now, or None to go on."""
+        self.epochs_run = epoch + 1
+        self.steps += self.steps_per_epoch
+        self.seconds += seconds
+        score = fit_score(marginal_gap)
+        improved = score is not None and (
+            self.best_score is None or score < self.best_score - self.train.min_delta)
+        if improved:
+            self.best_epoch, self.best_score, self.since_best = epoch, score, 0
+            if self.selects:
+                self.best_states = [{k: v.detach().clone() for k, v in g.state_dict().items()}
+                                    for g in generators]
+        else:
+            self.since_best += 1
+        self.reason = self._reason()
+        return self.reason
+
+    def _reason(self) -> str | None:
+        t = self.train
+        if self.epochs_run >= t.epochs:
+            return EPOCHS
+        if (self.selects and self.best_score is not None and self.since_best >= t.patience
+                and self.epochs_run >= t.min_epochs):
+            return PATIENCE
+        if t.max_steps is not None and self.steps >= t.max_steps:
+            return STEPS
+        if t.max_seconds is not None and self.seconds >= t.max_seconds:
+            return SECONDS
+        return None
+
+    def restore_best(self, generators: list[torch.nn.Module]) -> bool:
+        """Load the best epoch's weights into ``generators``; whether anything was loaded."""
+        if not self.selects or self.best_states is None:
+            return False
+        if self.best_epoch == self.epochs_run - 1:
+            return False  # the last epoch is the best: the live weights are its weights
+        for g, state in zip(generators, self.best_states):
+            g.load_state_dict(state)
+        return True
+
+    def summary(self) -> dict[str, Any]:
+        """Why and when training stopped, and which epoch's generator the model holds."""
+        kept = self.epochs_run - 1
+        if self.selects and self.best_states is not None:
+            kept = int(self.best_epoch)
+        return {"reason": self.reason, "epochs_run": self.epochs_run,
+                "max_epochs": self.train.epochs, "steps": self.steps,
+                "seconds": round(self.seconds, 3), "best_epoch": self.best_epoch,
+                "best_score": self.best_score, "kept_epoch": kept,
+                "score": "mean over parties of the held-out marginal gap (lower is better)",
+                "patience": self.train.patience, "min_delta": self.train.min_delta,
+                "max_steps": self.train.max_steps, "max_seconds": self.train.max_seconds}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume (saved with the training checkpoint)."""
+        return {"best_epoch": self.best_epoch, "best_score": self.best_score,
+                "best_states": self.best_states, "since_best": self.since_best,
+                "steps": self.steps, "seconds": self.seconds, "reason": self.reason,
+                "epochs_run": self.epochs_run}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`; the reason to stop is decided again under this fit's
+        settings (a resumed fit may allow more epochs than the one that saved the state)."""
+        for key, value in state.items():
+            if key != "reason":
+                setattr(self, key, value)
+        self.reason = self._reason() if self.epochs_run else None
