@@ -107,9 +107,11 @@ def _run_one(args: tuple) -> dict:
             out["peak_rss_mb"] = peak_rss_mb()  # up to here: loading, fit, curve, sampling
             if (gpu := peak_gpu_mb()) is not None:
                 out["peak_gpu_mb"] = gpu
-        util = ml_utility(synth_rows.drop(columns="party", errors="ignore"), setup.test,
-                          setup.label, all_discrete, seed=seed).mean
-        out.update({f"tstr_{k}": v for k, v in util.items()})
+        report = ml_utility(synth_rows.drop(columns="party", errors="ignore"), setup.test,
+                            setup.label, all_discrete, seed=seed)
+        out.update({f"tstr_{k}": v for k, v in report.mean.items()})
+        out["tstr_class_f1"] = report.class_f1
+        out["tstr_worst_class_f1"] = min(report.class_f1.values())
         if variant != "trtr":
             sim = similarity_report(pooled, synth_rows, all_discrete, label=setup.label,
                                     detection=True, seed=seed)

@@ -20,7 +20,8 @@ from bench.variants import VARIANTS
 # (result key, column title, decimals, divisor); the JSON keeps the raw values
 COLUMNS = [
     ("tstr_macro_f1", "macro-F1", 3, 1), ("tstr_trtr_ratio", "TSTR÷TRTR", 3, 1),
-    ("tstr_minority_f1", "minority F1", 3, 1), ("tstr_roc_auc", "ROC-AUC", 3, 1),
+    ("tstr_minority_f1", "minority F1", 3, 1), ("tstr_worst_class_f1", "worst-class F1", 3, 1),
+    ("tstr_roc_auc", "ROC-AUC", 3, 1),
     ("tstr_balanced_accuracy", "bal. acc.", 3, 1), ("detection_auc", "detect. AUC ↓", 3, 1),
     ("jsd_mean", "JSD ↓", 3, 1), ("wasserstein_mean", "WD ↓", 3, 1),
     ("dcr_synth_p5", "DCR p5 synth", 3, 1), ("dcr_holdout_p5", "DCR p5 holdout", 3, 1),
@@ -31,7 +32,7 @@ COLUMNS = [
     ("bytes_per_epoch", "MB/epoch", 3, 1e6), ("unmet_label_rows", "label misses", 0, 1),
 ]
 # shown only when some result has them
-OPTIONAL_COLUMNS = {"peak_gpu_mb"}
+OPTIONAL_COLUMNS = {"peak_gpu_mb", "tstr_worst_class_f1"}
 
 
 def add_trtr_ratio(results: list[dict[str, Any]]) -> None:
@@ -78,9 +79,27 @@ def markdown(results: list[dict], header: str, notes: list[str] | None = None) -
              "|---" * (len(columns) + 2) + "|"]
     for variant, g in df.groupby("variant", sort=False):
         lines.append(f"| {variant} | {len(g)} | " + " | ".join(_cells(g, columns)) + " |")
+    lines += class_f1_table(df)
     for note in notes:  # one paragraph each
         lines += ["", note]
     return "\n".join(lines)
+
+
+def class_f1_table(df: pd.DataFrame) -> list[str]:
+    """Per-class TSTR F1 (mean over the utility models; mean ± std over seeds), one row per
+    variant; nothing for results that have no per-class scores."""
+    if "tstr_class_f1" not in df or df["tstr_class_f1"].isna().all():
+        return []
+    classes: list[str] = []
+    for scores in df["tstr_class_f1"].dropna():
+        classes += [c for c in scores if c not in classes]
+    lines = ["", "Per-class F1 (TSTR, mean of the utility models):", "",
+             "| variant | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    for variant, g in df.groupby("variant", sort=False):
+        per = pd.DataFrame([s for s in g["tstr_class_f1"] if isinstance(s, dict)])
+        cells = ["–" if c not in per else _cell(per[c], 3, 1) for c in classes]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def header_text(meta: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -115,11 +115,14 @@ class UtilityReport:
         scores: index ``model`` (the models, then ``mean``), one column per metric.
         minority_class: the rarest class of the test table.
         n_train: labelled training rows the models were fitted on.
+        class_f1: every class of the test table -> its F1, mean over the models (a class the
+            models never predict scores 0), in test-label order.
     """
 
     scores: pd.DataFrame
     minority_class: str
     n_train: int
+    class_f1: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = set(UTILITY_METRICS) - set(self.scores.columns)
@@ -144,6 +147,7 @@ class UtilityReport:
                        for m, row in self.scores.iterrows()},
             "minority_class": self.minority_class,
             "n_train": self.n_train,
+            "class_f1": dict(self.class_f1),
         }
 
 
@@ -186,7 +190,8 @@ def ml_utility(
     if len(y_train) == 0 or len(y_test) == 0:
         raise InvalidDataError("a table has no labelled row", column=label)
     single = len(np.unique(y_train)) < 2
-    rows = {}
+    labels, counts = np.unique(y_test, return_counts=True)
+    rows, per_class = {}, []
     for name, estimator in estimators.items():
         model = DummyClassifier(strategy="most_frequent") if single else estimator
         pipe = feature_pipeline(discrete, continuous, model)
@@ -198,14 +203,17 @@ def ml_utility(
                 logger.info("utility model %s did not fully converge: %s", name, w.message)
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        rows[name] = score_predictions(y_test, pipe.predict(x_test), pipe.predict_proba(x_test),
+        predicted = pipe.predict(x_test)
+        rows[name] = score_predictions(y_test, predicted, pipe.predict_proba(x_test),
                                        [str(c) for c in pipe.classes_])
+        per_class.append(f1_score(y_test, predicted, labels=labels, average=None,
+                                  zero_division=0))
     scores = pd.DataFrame.from_dict(rows, orient="index")[list(UTILITY_METRICS)]
     scores.loc["mean"] = scores.mean(axis=0)
     scores.index.name = "model"
-    labels, counts = np.unique(y_test, return_counts=True)
+    class_f1 = dict(zip(map(str, labels), map(float, np.mean(per_class, axis=0))))
     return UtilityReport(scores=scores, minority_class=str(labels[int(np.argmin(counts))]),
-                         n_train=len(y_train))
+                         n_train=len(y_train), class_f1=class_f1)
 
 
 def tstr_vs_trtr(

@@ -80,8 +80,13 @@ def test_markdown_and_plots_are_written_and_replot_rebuilds_them(run):
     md = (out / f"{NAME}.md").read_text()
     assert "Command: `python scripts/benchmark.py --dataset adult" in md
     assert f"({rows['meta']['date']})" in md
-    for column in ("TSTR÷TRTR", "peak MB", "total s", "s/epoch"):
+    for column in ("TSTR÷TRTR", "peak MB", "total s", "s/epoch", "worst-class F1"):
         assert f" {column} |" in md
+    per_class = md.split("Per-class F1 (TSTR, mean of the utility models):")[1]
+    results = [r for v, r in rows.items() if v != "meta" and not r.get("error")]
+    classes = list(results[0]["tstr_class_f1"])
+    assert len(classes) == 2 and f"| variant | {' | '.join(classes)} |" in per_class
+    assert all(r["tstr_worst_class_f1"] == min(r["tstr_class_f1"].values()) for r in results)
     curve, quality = out / f"{NAME}_utility_vs_epochs.png", out / f"{NAME}_quality.png"
     assert_png(curve)
     assert_png(quality)

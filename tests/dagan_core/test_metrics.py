@@ -89,6 +89,9 @@ def test_single_class_train_and_unseen_classes_do_not_crash():
     report = ml_utility(_table(200, 3), test, "y", ["color"], models=FAST)
     assert report.scores.loc["dt", "minority_f1"] == 0.0  # worst class: "low", never seen
     assert np.isfinite(report.scores["roc_auc"]).all()
+    # every test class has its F1 (mean over the models); the unseen one scores 0
+    assert set(report.class_f1) == set(test["y"]) and report.class_f1["low"] == 0.0
+    assert report.class_f1["yes"] > 0.5 and report.to_dict()["class_f1"] == report.class_f1
 
 
 def test_integer_and_float_labels_agree():
