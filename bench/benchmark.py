@@ -35,7 +35,7 @@ import os
 import shlex
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", nargs="+", default=list(strategy_names()),
                    help=f"any of {', '.join([*VARIANTS, *EXTERNAL_VARIANTS])}")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=30,
+                   help="epochs of each fit (the maximum, with --patience or --max-seconds)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="the library's variants stop after this many epochs without a better "
+                        "held-out fit score and keep their best epoch (0: every epoch)")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="the library's variants stop at the end of the epoch that reaches this "
+                        "many seconds of training")
     p.add_argument("--ctgan-epochs", type=int, metavar="N",
                    help="epochs of the ctgan variant (default: --epochs); another value names "
                         "its results ctgan-Nep")
@@ -169,9 +176,11 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         p.error(f"unknown variant(s) {unknown}; valid: {', '.join([*VARIANTS, 'ctgan'])}")
     if "ctgan" in a.variants and importlib.util.find_spec("ctgan") is None:
         p.error(f"variant ctgan needs the ctgan package: {INSTALL_HINT}")
-    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or (
-            a.ctgan_epochs is not None and a.ctgan_epochs < 1):
-        p.error("--curve-every must be >= 0, --epochs, --ctgan-epochs and --jobs >= 1")
+    if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or a.patience < 0 or (
+            a.ctgan_epochs is not None and a.ctgan_epochs < 1) or (
+            a.max_seconds is not None and a.max_seconds <= 0):
+        p.error("--curve-every and --patience must be >= 0, --epochs, --ctgan-epochs and "
+                "--jobs >= 1, --max-seconds > 0")
     _resolve_device(p, a)
 
 
@@ -212,16 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
                                        "ir_cap", "max_rows", "device", "curve_every",
-                                       "ctgan_epochs")}
+                                       "ctgan_epochs", "patience", "max_seconds")}
     opts["datasets"] = str(a.data_dir)
     variants = [ctgan_name(a.epochs, a.ctgan_epochs) if v == "ctgan" else v for v in a.variants]
     jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *variants]]
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
+    name += (f"_p{a.patience}" if a.patience else "") + (
+        f"_t{a.max_seconds:g}" if a.max_seconds else "")
     meta = {"dataset": a.dataset, "parties": a.parties, "size_ratio": a.size_ratio,
             "beta": a.beta, "ir_cap": a.ir_cap, "epochs": a.epochs, "seeds": a.seeds,
             "max_rows": a.max_rows, "device": a.device, "curve_every": a.curve_every,
-            "ctgan_epochs": a.ctgan_epochs,
+            "ctgan_epochs": a.ctgan_epochs, "patience": a.patience,
+            "max_seconds": a.max_seconds,
             "date": str(date.today()), "cores": os.cpu_count(),
             "command": "python scripts/benchmark.py "
                        + shlex.join(sys.argv[1:] if argv is None else argv)}
@@ -229,16 +241,20 @@ def main(argv: list[str] | None = None) -> int:
     partial = a.out / f"{name}.partial.json"
     results = []
     with _worker_pool(a.jobs) as pool:
-        for result in pool.map(run_one, jobs):  # partial results survive an interruption
-            results.append(result)
+        futures = {pool.submit(run_one, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):  # partial results survive an interruption
+            results.append((futures[future], future.result()))
+            result = results[-1][1]
             sys.stderr.write(
                 f"[{len(results)}/{len(jobs)}] {result['variant']} seed {result['seed']}: "
                 f"TSTR macro-F1 {result.get('tstr_macro_f1', float('nan')):.3f}, "
                 f"fit {result.get('fit_seconds', 0.0):.0f}s "
                 f"({time.perf_counter() - started:.0f}s elapsed)\n"
             )
-            partial.write_text(json.dumps({"meta": meta, "results": results}, default=float))
+            partial.write_text(json.dumps({"meta": meta, "results": [r for _, r in results]},
+                                          default=float))
     partial.unlink()
+    results = [r for _, r in sorted(results, key=lambda x: x[0])]  # in job order
     meta["wall_seconds"] = time.perf_counter() - started
     table = write_outputs(results, meta, a.out, name)
     sys.stdout.write(table + "\n")

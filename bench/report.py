@@ -30,9 +30,10 @@ COLUMNS = [
     ("total_seconds", "total s", 1, 1), ("sample_rows_per_s", "sample rows/s", 0, 1),
     ("peak_rss_mb", "peak MB", 0, 1), ("peak_gpu_mb", "peak GPU MB", 0, 1),
     ("bytes_per_epoch", "MB/epoch", 3, 1e6), ("unmet_label_rows", "label misses", 0, 1),
+    ("epochs_run", "epochs run", 1, 1), ("kept_epoch", "kept epoch", 1, 1),
 ]
 # shown only when some result has them
-OPTIONAL_COLUMNS = {"peak_gpu_mb", "tstr_worst_class_f1"}
+OPTIONAL_COLUMNS = {"peak_gpu_mb", "tstr_worst_class_f1", "epochs_run", "kept_epoch"}
 
 
 def add_trtr_ratio(results: list[dict[str, Any]]) -> None:
@@ -106,9 +107,18 @@ def header_text(meta: dict[str, Any]) -> str:
     """The table's title line and the command, date and machine that produced it."""
     return (f"### {meta['dataset']}: K={meta['parties']}, size ratio {meta['size_ratio']:g}, "
             f"Dirichlet β={meta['beta']:g}, IR cap {meta['ir_cap']}, {meta['epochs']} epochs, "
-            f"seeds {meta['seeds']} ({meta['date']})\n\n"
+            f"seeds {meta['seeds']} ({meta['date']}){_stopping_text(meta)}\n\n"
             f"Command: `{meta['command']}`; wall {meta['wall_seconds']:.0f} s on "
             f"{meta['cores']} cores, device {meta['device']}.")
+
+
+def _stopping_text(meta: dict[str, Any]) -> str:
+    parts = []
+    if meta.get("patience"):
+        parts.append(f"patience {meta['patience']} (best epoch kept)")
+    if meta.get("max_seconds"):
+        parts.append(f"at most {meta['max_seconds']:g} s of training")
+    return (", the library's variants with " + " and ".join(parts)) if parts else ""
 
 
 def notes_text(results: list[dict], meta: dict[str, Any]) -> list[str]:
@@ -204,7 +214,8 @@ def load_results(path: Path) -> tuple[list[dict], dict[str, Any]]:
     return data, meta
 
 
-SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs", "max_rows")
+SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs", "max_rows",
+                 "patience", "max_seconds")
 
 
 def _run_data(path: Path, first_path: Path, first_meta: dict[str, Any] | None) -> dict:

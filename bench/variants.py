@@ -43,8 +43,9 @@ def fit_library_variant(variant: str, seed: int, opts: dict,
 
     n_rows = sum(len(d) for d in setup.parties.values())
     strategy, extra = VARIANTS[variant]
+    stopping = {"patience": opts.get("patience") or 0, "max_seconds": opts.get("max_seconds")}
     synth = make_synthesizer(strategy, epochs=opts["epochs"], seed=seed, device=opts["device"],
-                             **extra)
+                             **stopping, **extra)
     curve = None
     if opts["curve_every"]:
         curve = UtilityCurve(synth, every=opts["curve_every"], epochs=opts["epochs"],
@@ -74,6 +75,9 @@ def fit_library_variant(variant: str, seed: int, opts: dict,
             [list(h["alpha"].values()) for h in history], axis=0))),
         "curve": curve.points if curve else None,
         "curve_seconds": curve_seconds,
+        "epochs_run": len(history),
+        "kept_epoch": (synth.model.stopping or {}).get("kept_epoch"),
+        "stop_reason": (synth.model.stopping or {}).get("reason"),
     }
 
 

@@ -221,3 +221,19 @@ def test_label_misses_column_counts_only_sampled_variants():
             for line in markdown(results, "### t").splitlines() if line.startswith("| ")}
     assert rows["| fedsyn"] == "130 ± 0" and rows["| dagan"] == "0 ± 0"
     assert rows["| trtr"] == "–"
+
+
+def test_patience_and_a_time_budget_reach_the_library_variants(tmp_path):
+    code = benchmark.main(["--dataset", "adult", "--max-rows", "400", "--epochs", "6",
+                           "--patience", "1", "--max-seconds", "60", "--seeds", "0",
+                           "--variants", "mdgan", "--jobs", "1", "--curve-every", "0",
+                           "--out", str(tmp_path)])
+    assert code == 0
+    name = "adult_K5_r20_b0.1_e6_p1_t60"
+    data = json.loads((tmp_path / f"{name}.json").read_text())
+    (result,) = [r for r in data["results"] if r["variant"] == "mdgan"]
+    assert 1 <= result["epochs_run"] <= 6 and 0 <= result["kept_epoch"] < result["epochs_run"]
+    assert result["stop_reason"] in ("no_improvement", "max_epochs", "max_seconds")
+    md = (tmp_path / f"{name}.md").read_text()
+    assert "the library's variants with patience 1 (best epoch kept) and at most 60 s" in md
+    assert " epochs run | kept epoch |" in md
