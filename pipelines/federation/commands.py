@@ -84,7 +84,8 @@ def _serve(args: argparse.Namespace) -> int:
     serve_party(table, args.party, columns.label, list(columns.discrete_columns), tls,
                 args.listen, args.store / args.party / "training_state",
                 contract_fingerprint(settings.party_contract_path()),
-                coordinator=args.coordinator, device=args.device, on_ready=announce)
+                coordinator=args.coordinator, device=args.device, on_ready=announce,
+                report=report.shared())
     return 0
 
 
