@@ -5,8 +5,6 @@ party file."""
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 import pytest
 import torch
@@ -15,30 +13,14 @@ from dagan_core import load_synthesizer, make_synthesizer
 from pipelines import cli, federated_demo, settings
 from pipelines.contracts import model_columns
 from pipelines.resources import PartyStore
+from tests.federation_pipeline.remote_helpers import OPENED
 
 DEMO = settings.REPO_ROOT / "demo" / "landing"
-ROWS = {"party_0": 150, "party_2": 80, "party_4": 60}
+ROWS = {"party_0": 150, "party_4": 60}
 TINY = {"batch_size": 60, "generator_dims": [16], "critic_dims": [16], "embedding_dim": 8,
         "pac": 2}
 
 pytestmark = pytest.mark.skipif(not DEMO.is_dir(), reason="demo data missing")
-
-
-class OpenedUnder:
-    """Records every file this process opens under one folder (an audit hook; gated)."""
-
-    def __init__(self) -> None:
-        self.folders: tuple[str, ...] = ()
-        self.opened: list[str] = []
-        sys.addaudithook(self._hook)
-
-    def _hook(self, event: str, args: tuple) -> None:
-        if self.folders and event == "open" and isinstance(args[0], str) \
-                and args[0].startswith(self.folders):
-            self.opened.append(args[0])
-
-
-_OPENED = OpenedUnder()
 
 
 def test_the_demo_drives_the_remote_pipeline_through_dagster(tmp_path, monkeypatch):
@@ -52,13 +34,13 @@ def test_the_demo_drives_the_remote_pipeline_through_dagster(tmp_path, monkeypat
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
     # the coordinator (this process) must open nothing under the landing area or party stores
-    _OPENED.folders, _OPENED.opened = (str(landing), str(work / "stores")), []
+    OPENED.watch(landing, work / "stores")
     try:
         result = federated_demo.run(landing, 1, work, TINY, summary={"max_modes": 3},
                                     evaluation={"max_rows": 500, "per_party": False})
     finally:
-        _OPENED.folders = ()
-    assert _OPENED.opened == []
+        OPENED.watch()
+    assert OPENED.opened == []
 
     assert set(result["endpoints"]) == set(ROWS)
     assert all(c["passed"] and c["state"] == "reachable" for c in result["connections"].values())

@@ -15,7 +15,8 @@ from pipelines.federation.federation_file import (
     read_federation,
 )
 
-#: the deadline of a status probe, in seconds (the federation file's ``timeout_s`` if shorter)
+#: the deadline of a connection check's calls, in seconds (the federation file's ``timeout_s`` if
+#: shorter); reports and summaries get the federation file's ``timeout_s``
 PROBE_TIMEOUT_S = 10.0
 
 
@@ -44,14 +45,18 @@ class RemoteParties(dg.ConfigurableResource):
                              f"{federation.path} (parties: {', '.join(federation.parties)})")
         return federation.endpoints[party]
 
-    def probe(self, party: str, max_modes: int = 0, seed: int = 0) -> Any:
-        """``dagan_core``'s ``PartyProbe`` of ``party`` (never raises for a silent party)."""
+    def probe(self, party: str, max_modes: int = 0, seed: int = 0, *,
+              quick: bool = False) -> Any:
+        """``dagan_core``'s ``PartyProbe`` of ``party`` (never raises for a silent party).
+
+        ``max_modes`` > 0 asks for the summary too; ``quick``: the connection check's deadline.
+        """
         from dagan_core.federation.remote.probe import probe_party
 
         federation = self.federation()
+        timeout = min(PROBE_TIMEOUT_S, federation.timeout_s) if quick else federation.timeout_s
         return probe_party(party, self.endpoint(party), federation.tls(), self.fingerprint(),
-                           max_modes=max_modes, seed=seed,
-                           timeout=min(PROBE_TIMEOUT_S, federation.timeout_s))
+                           max_modes=max_modes, seed=seed, timeout=timeout)
 
     def remote_federation(self, parties: Sequence[str]) -> Any:
         """The ``RemoteFederation`` of ``parties`` (in that order) that ``fit`` trains on."""
