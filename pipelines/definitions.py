@@ -11,7 +11,6 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import settings
-
 from pipelines.defs import (
     analytics,
     automation,

@@ -51,7 +51,7 @@ def start_parties(landing: Path, work: Path) -> tuple[dict, Path, dict[str, str]
     :func:`stop_parties` whatever happens.
     """
     from dagan_core.federation.remote.tls import make_certificates
-    from pipelines.federation.federation_file import write_federation
+    from pipelines.federation_file import write_federation
 
     parties = sorted(p.name for p in landing.iterdir() if p.is_dir())
     certs = make_certificates(work / "certs", parties)
@@ -94,7 +94,7 @@ def run_dagster(federation_file: Path, version: str, training: Mapping[str, Any]
     import dagster as dg
 
     from pipelines.definitions import build_defs
-    from pipelines.federation.federation_file import read_federation
+    from pipelines.federation_file import read_federation
 
     defs = build_defs(federation_file)
     instance = dg.DagsterInstance.get()

@@ -12,7 +12,7 @@
   (default: ``data_contracts/suites/party_table.json``). Ingest validates against it, and training,
   the party summaries and the column documentation read the label, discrete columns and column
   types from its ``meta`` block.
-- ``DAGAN_FEDERATION_FILE``: a federation file (``pipelines/federation/federation_file.py``:
+- ``DAGAN_FEDERATION_FILE``: a federation file (``pipelines/federation_file.py``:
   party names, endpoints, the coordinator's certificate). Set, the code location runs with
   remote parties: each party serves its own rows on its own host (``dagan party serve``), the
   coordinator reads no landing file, and training runs over gRPC with mutual TLS

@@ -13,7 +13,7 @@ import pytest
 from dagan_core.federation.remote.tls import make_certificates
 from pipelines import settings
 from pipelines.definitions import build_defs
-from pipelines.federation.federation_file import (
+from pipelines.federation_file import (
     FederationFileError,
     contract_fingerprint,
     write_federation,

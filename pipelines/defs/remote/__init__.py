@@ -22,7 +22,7 @@ from pipelines.defs.remote.party_reports import party_report_assets
 from pipelines.defs.remote.resource import RemoteParties
 from pipelines.defs.remote.training import REMOTE_STRATEGIES, dagan_model
 from pipelines.defs.summaries import global_encoder
-from pipelines.federation.federation_file import read_federation
+from pipelines.federation_file import read_federation
 
 
 def remote_defs(federation_file: str) -> dg.Definitions:

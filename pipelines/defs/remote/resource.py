@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines import settings
-from pipelines.federation.federation_file import (
+from pipelines.federation_file import (
     Federation,
     contract_fingerprint,
     read_federation,
