@@ -12,6 +12,12 @@
   (default: ``data_contracts/suites/party_table.json``). Ingest validates against it, and training,
   the party summaries and the column documentation read the label, discrete columns and column
   types from its ``meta`` block.
+- ``DAGAN_FEDERATION_FILE``: a federation file (``pipelines/federation_file.py``:
+  party names, endpoints, the coordinator's certificate). Set, the code location runs with
+  remote parties: each party serves its own rows on its own host (``dagan party serve``), the
+  coordinator reads no landing file, and training runs over gRPC with mutual TLS
+  (docs/remote_parties.md). Unset or empty (the default): simulated parties, the landing folders
+  of this machine.
 - ``DAGAN_INGEST_CHUNK_ROWS``: rows per chunk when ingest reads, validates and writes a party's
   table (default 50 000). Memory of an ingest run is about one chunk, whatever the size of the
   party's files.
@@ -65,6 +71,12 @@ def party_contract_path() -> Path:
 def party_contract_doc_path() -> Path:
     """The contract's human-readable form: a description of every column."""
     return REPO_ROOT / "data_contracts" / "party_table.yaml"
+
+
+def federation_file() -> Path | None:
+    """The federation file of remote parties (``DAGAN_FEDERATION_FILE``); None: simulated."""
+    text = os.environ.get("DAGAN_FEDERATION_FILE", "").strip()
+    return Path(text) if text else None
 
 
 DEFAULT_INGEST_CHUNK_ROWS = 50_000

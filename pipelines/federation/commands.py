@@ -17,7 +17,7 @@ def _refuse(command: str, message: str) -> int:
 
 def _certs(args: argparse.Namespace) -> int:
     from dagan_core.federation.remote.tls import check_name, make_certificates
-    from pipelines.federation.federation_file import write_federation
+    from pipelines.federation_file import write_federation
 
     out = Path(args.out)
     try:
@@ -70,7 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
     from dagan_core.federation.remote.party_host import serve_party
     from dagan_core.federation.remote.tls import TLSFiles
     from pipelines.contracts import model_columns
-    from pipelines.federation.federation_file import contract_fingerprint
+    from pipelines.federation_file import contract_fingerprint
 
     table = PartyStore(root=str(args.store)).read_validated(args.party)
     columns = model_columns()
@@ -84,7 +84,8 @@ def _serve(args: argparse.Namespace) -> int:
     serve_party(table, args.party, columns.label, list(columns.discrete_columns), tls,
                 args.listen, args.store / args.party / "training_state",
                 contract_fingerprint(settings.party_contract_path()),
-                coordinator=args.coordinator, device=args.device, on_ready=announce)
+                coordinator=args.coordinator, device=args.device, on_ready=announce,
+                report=report.shared())
     return 0
 
 

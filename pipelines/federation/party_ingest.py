@@ -25,10 +25,19 @@ class IngestReport:
     rows_quarantined: int
     contract_passed: bool
     contract_description: str
+    rule_failures: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return dict(self.__dict__)
+
+    def shared(self) -> dict[str, Any]:
+        """What the party tells the coordinator: counts and the verdict. Not the description,
+        which may quote a rejected value."""
+        return {"rows_read": self.rows_read, "rows_validated": self.rows_validated,
+                "rows_quarantined": self.rows_quarantined,
+                "contract_passed": self.contract_passed,
+                "rule_failures": dict(self.rule_failures)}
 
 
 def _failure_text(result: Any) -> str:
@@ -83,4 +92,12 @@ def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> 
         rows_quarantined=int(meta["rows_quarantined"].value),
         contract_passed=bool(verdict is not None and verdict.passed),
         contract_description=description,
+        rule_failures=_rule_failures(verdict),
     )
+
+
+def _rule_failures(verdict: Any) -> dict[str, int]:
+    """Rows each (column, rule) rejected, from the contract check's metadata."""
+    entry = None if verdict is None else verdict.metadata.get("row_rule_failures")
+    value = getattr(entry, "value", None) or {}
+    return {str(k): int(v) for k, v in value.items()}

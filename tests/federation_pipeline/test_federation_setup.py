@@ -9,11 +9,11 @@ import shutil
 import pytest
 
 from pipelines import cli, settings
-from pipelines.federation.federation_file import (
+from pipelines.federation.party_ingest import PartyIngestError, ingest_party
+from pipelines.federation_file import (
     FederationFileError,
     read_federation,
 )
-from pipelines.federation.party_ingest import PartyIngestError, ingest_party
 
 DEMO = settings.REPO_ROOT / "demo" / "landing"
 

@@ -33,6 +33,9 @@ EXAMPLES = [
     c.Setup("0f" * 8, {"strategy": "dagan"}, {"vocab": {"y": ["no", "yes"]}}, 7, 1, 3),
     c.SetupDone(40, 5), c.Resume("0f" * 8, 2), c.Resumed(2, [0.25, 0.75], None),
     c.EpochEnd("0f" * 8, 0), c.EpochSaved(0, None, [1.5, 1e-5]),
+    c.StatusRequest(1, "sha256:ab", 3, 0),
+    c.PartyStatus(1, "party_a", "sha256:ab", {"rows": 4, "rule_failures": {"age: between": 1}},
+                  None, None, None),
 ]
 
 

@@ -64,6 +64,8 @@ REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
                         "n_codes": _I}),
     "Resume": (c.Resume, {"run_id": _S, "epoch": _I}),
     "EpochEnd": (c.EpochEnd, {"run_id": _S, "epoch": _I}),
+    "StatusRequest": (c.StatusRequest, {"protocol": _I, "contract_fingerprint": _S,
+                                        "max_modes": _I, "seed": _I}),
 }
 REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "Conditions": (m.Conditions, {"blocks": _CODES, "categories": _CODES,
@@ -81,12 +83,15 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),
     "Resumed": (c.Resumed, {"epoch": _I, "label_probs": _J, "dp": _J}),
     "EpochSaved": (c.EpochSaved, {"epoch": _I, "label_probs": _J, "dp": _J}),
+    "PartyStatus": (c.PartyStatus, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
+                                    "report": _J, "declaration": _J, "summary": _J,
+                                    "profile": _J}),
 }
 # which reply type answers which request type
 ANSWERS = {"ConditionRequest": "Conditions", "CriticStep": "CriticReport",
            "GeneratorStep": "GeneratorFeedback", "FitProbe": "Conditions",
            "FitFakes": "FitReport", "Handshake": "PartyHello", "Setup": "SetupDone",
-           "Resume": "Resumed", "EpochEnd": "EpochSaved"}
+           "Resume": "Resumed", "EpochEnd": "EpochSaved", "StatusRequest": "PartyStatus"}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ Coordinator -> party, each answered by the message below it:
   its critic, optimizer, local attention state and DP accountant, as in-process training does.
 - :class:`Resume` -> :class:`Resumed`: load the party's state saved after ``epoch`` of ``run_id``.
 - :class:`EpochEnd` -> :class:`EpochSaved`: save the party's state of the epoch just run.
+- :class:`StatusRequest` -> :class:`PartyStatus`: what the party reports about itself at any
+  time (its ingest counts and contract verdict, and, when the contract fingerprints agree and
+  summary settings are given, its declaration, summary under its own schema and imbalance
+  profile). Read-only: it changes no state of the party and may arrive during training.
 """
 
 from __future__ import annotations
@@ -101,5 +105,36 @@ class EpochSaved:
     dp: list[float] | None
 
 
-CONTROL_REQUESTS = (Handshake, Setup, Resume, EpochEnd)
-CONTROL_REPLIES = (PartyHello, SetupDone, Resumed, EpochSaved)
+@dataclass(frozen=True)
+class StatusRequest:
+    """Coordinator -> party: report yourself. ``max_modes``/``seed``: the summary's settings
+    (0 max_modes: no summary asked for)."""
+
+    protocol: int
+    contract_fingerprint: str
+    max_modes: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class PartyStatus:
+    """Party -> coordinator: aggregates only, never a row.
+
+    ``report``: the party's ingest counts and contract verdict (``rows``, and where the party
+    ingested with the pipeline's contract ``rows_read``, ``rows_validated``,
+    ``rows_quarantined``, ``contract_passed``, ``rule_failures`` (rule -> rows)).
+    ``declaration``, ``summary``, ``profile``: as in the party summary asset, or None when the
+    fingerprints differ or no summary was asked for.
+    """
+
+    protocol: int
+    party: str
+    contract_fingerprint: str
+    report: dict[str, Any]
+    declaration: dict[str, Any] | None
+    summary: dict[str, Any] | None
+    profile: dict[str, Any] | None
+
+
+CONTROL_REQUESTS = (Handshake, Setup, Resume, EpochEnd, StatusRequest)
+CONTROL_REPLIES = (PartyHello, SetupDone, Resumed, EpochSaved, PartyStatus)

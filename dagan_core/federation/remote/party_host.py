@@ -12,6 +12,8 @@ party's own validated table and answers the set-up messages of :mod:`.control`:
   accountant) from the seed, code and configuration, exactly as in-process training does;
 - ``Resume`` / ``EpochEnd``: loads / saves its state of a training run's epoch in its own state
   folder (:mod:`.party_state`);
+- ``StatusRequest``: its ingest counts, contract verdict and (same contract) summary
+  (:mod:`.party_status`), whatever its training state;
 
 and hands the training messages to its ``Party``. :func:`serve_party` runs one until stopped.
 """
@@ -38,6 +40,7 @@ from dagan_core.federation.party import Party
 from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.errors import SetupRefused
 from dagan_core.federation.remote.party_state import PartyStateStore
+from dagan_core.federation.remote.party_status import checked_report, party_status
 from dagan_core.federation.remote.server import MAX_MESSAGE_BYTES, PartyServer
 from dagan_core.federation.remote.tls import COORDINATOR, TLSFiles
 from dagan_core.prepare import party_schema
@@ -84,13 +87,17 @@ class PartyHost:
         state_dir: where the party keeps its epoch states (None: it keeps none, and cannot
             resume).
         device: where its critic trains.
+        report: the party's ingest counts and contract verdict, answered to a status request
+            (keys of :data:`~.party_status.REPORT_KEYS`; the row count is always added).
     """
 
     def __init__(self, table: pd.DataFrame, name: str, label: str,
                  discrete_columns: Sequence[str] | None, *, contract_fingerprint: str,
-                 state_dir: str | Path | None = None, device: str | torch.device = "cpu"):
+                 state_dir: str | Path | None = None, device: str | torch.device = "cpu",
+                 report: dict[str, Any] | None = None):
         """Declare the table's columns (which refuses an unusable table at once)."""
         self.name = name
+        self.report = checked_report(report, len(table))
         self.label = label
         self.contract_fingerprint = contract_fingerprint
         self.declaration = party_schema(name, table, label, discrete_columns)
@@ -117,6 +124,9 @@ class PartyHost:
             return self._resume(message)
         if isinstance(message, c.EpochEnd):
             return self._save(message)
+        if isinstance(message, c.StatusRequest):
+            return party_status(self.name, self._table, self.label, self.declaration,
+                                self.contract_fingerprint, self.report, message)
         if self.party is None:
             raise SetupRefused(f"the party is not set up for training: "
                                f"{type(message).__name__} before Setup")
@@ -209,11 +219,12 @@ def start_party(table: pd.DataFrame, party: str, label: str,
                 discrete_columns: Sequence[str] | None, tls: TLSFiles, address: str,
                 state_dir: str | Path | None, contract_fingerprint: str, *,
                 coordinator: str = COORDINATOR, device: str = "cpu",
-                max_message_bytes: int = MAX_MESSAGE_BYTES) -> PartyServer:
+                max_message_bytes: int = MAX_MESSAGE_BYTES,
+                report: dict[str, Any] | None = None) -> PartyServer:
     """Start serving a party (mutual TLS) and return its server; see :func:`serve_party`."""
     host = PartyHost(table, party, label, discrete_columns,
                      contract_fingerprint=contract_fingerprint, state_dir=state_dir,
-                     device=device)
+                     device=device, report=report)
     return PartyServer(host, party, tls, address=address, coordinator=coordinator,
                        max_message_bytes=max_message_bytes).start()
 
@@ -223,7 +234,8 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
                 state_dir: str | Path | None, contract_fingerprint: str, *,
                 coordinator: str = COORDINATOR, device: str = "cpu",
                 max_message_bytes: int = MAX_MESSAGE_BYTES,
-                on_ready: Callable[[str], None] | None = None) -> None:
+                on_ready: Callable[[str], None] | None = None,
+                report: dict[str, Any] | None = None) -> None:
     """Serve a party until stopped (SIGTERM or SIGINT in the main thread, or the process ends).
 
     Args:
@@ -237,10 +249,11 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
         contract_fingerprint: fingerprint of the contract the table was validated against.
         coordinator: the name the coordinator's certificate must carry.
         on_ready: called with the listening address once the server answers.
+        report: the party's ingest counts and contract verdict (see :class:`PartyHost`).
     """
     server = start_party(table, party, label, discrete_columns, tls, address, state_dir,
                          contract_fingerprint, coordinator=coordinator, device=device,
-                         max_message_bytes=max_message_bytes)
+                         max_message_bytes=max_message_bytes, report=report)
     if threading.current_thread() is threading.main_thread():
         def stop(signum, frame):  # noqa: ARG001 - signal handler signature
             logger.info("party %r stopping (signal %d)", party, signum)

@@ -7,7 +7,8 @@ the trusted authority (TLS) and name the coordinator; the frame must decode to a
 with well-formed arrays; fake rows must have the width of the party's rows and as many rows as
 the conditions the party drew last. Requests are applied one at a time, in sequence order; a
 request repeated with the same session and sequence number (a retry) is answered from a cache of
-the last reply instead of being applied twice.
+the last reply instead of being applied twice. A status request (read-only) is answered outside
+that order, so a connection check may call while the coordinator trains.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import grpc
 
 from dagan_core.federation import messages as m
 from dagan_core.federation.remote import codec
+from dagan_core.federation.remote.control import StatusRequest
 from dagan_core.federation.remote.errors import CodecError, SetupRefused
 from dagan_core.federation.remote.tls import COORDINATOR, TLSFiles
 
@@ -127,6 +129,8 @@ class PartyServer:
             raise _Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {exc}") from None
 
     def _answer(self, frame: codec.Frame) -> bytes:
+        if isinstance(frame.message, StatusRequest):  # read-only: outside the session's order
+            return self._apply(frame)
         same = frame.session == self._session
         if same and frame.seq == self._seq and self._cached is not None:
             if isinstance(self._cached, _Refusal):  # a retry of a request just refused

@@ -15,7 +15,12 @@ from pipelines.defs.evaluation.metrics_schema import (
     table_schema,
 )
 from pipelines.defs.evaluation.privacy import privacy_check_result, privacy_check_spec
-from pipelines.defs.evaluation.scoring import pooled_real_rows, read_test_set, score
+from pipelines.defs.evaluation.scoring import (
+    held_out_halves,
+    pooled_real_rows,
+    read_test_set,
+    score,
+)
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.synthesis.rows_schema import KEY, SCHEMA, TABLE
 from pipelines.defs.training.assets import TRAINING_SUMMARY
@@ -61,14 +66,22 @@ with warnings.catch_warnings():
         The TRTR reference, similarity and DCR need real rows: this step pools the parties'
         validated rows. It is an evaluation-only read by the pipeline operator; only aggregate
         metrics and class counts leave it, never rows, and the model never sees the pooled table.
+        With remote parties (a training record marked ``remote``) no party row is here: the
+        real reference is a seeded half of the held-out table and the test set the other half,
+        scored without the per-party split.
         """
         version = context.partition_key
         record = model_store.read_json(version, TRAINING_SUMMARY)
         synthetic = warehouse.read_partition(TABLE, KEY, version, schema=SCHEMA).drop(columns=[KEY])
-        real = pooled_real_rows(party_store, list(record["parties"]))
         test_set = config.test_set_file()
-        report, fidelity = score(real, synthetic, read_test_set(test_set, record["columns"]),
-                                 record, config)
+        test = read_test_set(test_set, record["columns"])
+        if record.get("remote"):
+            real, test = held_out_halves(test, config.seed)
+            config = config.model_copy(update={"per_party": False})
+            context.log.info("remote parties: real reference = half of the held-out table")
+        else:
+            real = pooled_real_rows(party_store, list(record["parties"]))
+        report, fidelity = score(real, synthetic, test, record, config)
         tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
 
         def write(w):

@@ -35,6 +35,22 @@ def pooled_real_rows(party_store: PartyStore, parties: Sequence[str]) -> pd.Data
     )
 
 
+def held_out_halves(test: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The held-out table split in two seeded halves: (real reference, test).
+
+    With remote parties no party row reaches the coordinator, so the real reference of TRTR,
+    similarity and distance to closest record is one half of the held-out table, and the test
+    set the other half.
+    """
+    order = np.random.default_rng(seed).permutation(len(test))
+    half = len(test) // 2
+    if half < 1:
+        raise ValueError(f"the held-out table has {len(test)} row(s); remote-party evaluation "
+                         "splits it in two")
+    return (test.iloc[np.sort(order[:half])].reset_index(drop=True),
+            test.iloc[np.sort(order[half:])].reset_index(drop=True))
+
+
 def cap_rows(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     """A seeded subsample of at most ``max_rows`` rows (0 = all), row order kept."""
     if not max_rows or len(frame) <= max_rows:
