@@ -22,7 +22,12 @@ from pipelines.defs.training.assets import TRAINING_SUMMARY
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.inputs import shared_encoding, summary_max_modes
-from pipelines.defs.training.reports import dp_metadata, epoch_logger, history_summary
+from pipelines.defs.training.reports import (
+    dp_metadata,
+    epoch_logger,
+    history_summary,
+    stopping_metadata,
+)
 from pipelines.defs.training.resume import ResumableTraining
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions
@@ -124,6 +129,7 @@ def dagan_model(
     record = remote_record(synth.config.to_dict(), global_encoder, columns.label,
                            columns.discrete_columns, encoder.schema.names, seconds,
                            synth.history)
+    record["stopping"] = synth.model.stopping
     model_store.write_json(version, TRAINING_SUMMARY, record)
     run.finish()
     path = model_store.path(version)
@@ -141,5 +147,6 @@ def dagan_model(
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),
             **dp_metadata(synth.privacy, synth.history),
+            **stopping_metadata(synth.model.stopping, synth.history),
         },
     )
