@@ -3,7 +3,12 @@
 
 import dagster as dg
 
-from pipelines.class_mix import class_mix_comparison, real_class_mix, synthetic_class_mix
+from pipelines.class_mix import (
+    class_mix_comparison,
+    participation,
+    real_class_mix,
+    synthetic_class_mix,
+)
 from pipelines.defs.synthesis.config import SynthesisConfig
 from pipelines.defs.synthesis.distributions import column_comparisons, plotted_columns
 from pipelines.defs.synthesis.rows_schema import (
@@ -66,6 +71,10 @@ def synthetic_table(
     written = warehouse.publish(write)
     context.log.info(f"published {written} rows of model version {version} to {SCHEMA}.{TABLE}")
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
+    parties = participation(record)
+    for party, reason in record.get("left_out", {}).items():
+        context.log.warning(f"the rows of model version {version} carry nothing of party "
+                            f"{party}: it was left out of training ({reason})")
     kinds = {c.name: c.kind for c in synth.encoder.schema.columns}
     summaries = {p: s.to_dict() for p, s in synth.summaries.items()}
     shown = plotted_columns(kinds, record["label"], config.plot_columns)
@@ -76,6 +85,8 @@ def synthetic_table(
             "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
+            "parties": md_table(parties),
+            "left_out_parties": json_value(record.get("left_out", {})),
             "class_mix_plot": class_mix(mix),
             "column_histograms": column_histograms(
                 column_comparisons(summaries, kinds, rows, shown)

@@ -8,7 +8,12 @@ import dagster as dg
 from pipelines.contracts import model_columns
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
-from pipelines.defs.training.inputs import load_party_tables, shared_encoding, summary_max_modes
+from pipelines.defs.training.inputs import (
+    apply_empty_party_policy,
+    participating_tables,
+    shared_encoding,
+    summary_max_modes,
+)
 from pipelines.defs.training.reports import (
     dp_metadata,
     epoch_logger,
@@ -47,7 +52,10 @@ def dagan_model(
 
     Training keeps an epoch checkpoint under the version's folder: re-materializing the partition
     after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py).
-    With ``dp_noise_multiplier`` set, the critics train with differential privacy and the
+    A party that cannot take part (``global_encoder``'s ``left_out_parties``, or a validated
+    table emptied since) is handled by ``empty_party``: ``exclude`` trains the others and says
+    so (a warning, ``left_out_parties`` in the metadata and the training record), ``block``
+    refuses to train. With ``dp_noise_multiplier`` set, the critics train with differential privacy and the
     metadata reports the epsilon each party spent (``dp_epsilon``, per epoch too)."""
     import dagan_core  # heavy (torch): imported at run time only
 
@@ -55,7 +63,9 @@ def dagan_model(
     columns = model_columns()
     max_modes = summary_max_modes(config.max_modes, global_encoder)
     encoder, summaries = shared_encoding(global_encoder)
-    tables = load_party_tables(party_store, global_encoder["parties"])
+    tables, left_out = participating_tables(party_store, global_encoder)
+    apply_empty_party_policy(config.empty_party, left_out, tables, context.log)
+    summaries = {p: summaries[p] for p in tables}
     synth = dagan_core.make_synthesizer(
         config.strategy, **{**config.hyperparameters(), "max_modes": max_modes})
     run = ResumableTraining.open(model_store, version, training_fingerprint(
@@ -75,7 +85,7 @@ def dagan_model(
         synth.save(staging)
     path = model_store.path(version)
     record = training_record(synth.config.to_dict(), tables, columns.label,
-                             columns.discrete_columns, seconds, synth.history)
+                             columns.discrete_columns, seconds, synth.history, left_out)
     model_store.write_json(version, TRAINING_SUMMARY, record)
     run.finish()
     return dg.MaterializeResult(
@@ -85,6 +95,9 @@ def dagan_model(
             "config": json_value(record["config"]),
             "history_summary": json_value(history_summary(synth.history)),
             "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
+            "parties_trained": json_value(list(record["parties"])),
+            "left_out_parties": json_value(left_out),
+            "empty_party": config.empty_party,
             "training_seconds": round(seconds, 2),
             "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),

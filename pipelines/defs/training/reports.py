@@ -64,8 +64,10 @@ def training_record(
     discrete_columns: Sequence[str],
     seconds: float,
     history: Sequence[Mapping[str, Any]],
+    left_out: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The sidecar saved next to a checkpoint: config, schema roles, party sizes, class counts."""
+    """The sidecar saved next to a checkpoint: config, schema roles, party sizes, class counts,
+    and the parties left out of training with the reason (``left_out``)."""
     counts = class_counts(tables, label)
     return {
         "strategy": config["strategy"],
@@ -74,6 +76,7 @@ def training_record(
         "discrete_columns": list(discrete_columns),
         "columns": list(next(iter(tables.values())).columns),
         "parties": {p: {"rows": len(df), "class_counts": counts[p]} for p, df in tables.items()},
+        "left_out": dict(left_out or {}),
         "training_seconds": seconds,
         "summary": history_summary(history),
     }
