@@ -7,7 +7,9 @@ A saved model (:class:`FittedModel`) is a folder with
 - ``generators.pt``: generator state dicts (``torch.load(weights_only=True)``-safe);
 - ``history.json``: per-epoch statistics;
 - ``privacy.json``: with differential privacy on, the epsilon each party's critic spent and its
-  delta (``null`` when DP is off).
+  delta (``null`` when DP is off);
+- ``cells.json``: the end-of-fit probe of the (party, label class) cells the generator makes
+  (share of probe rows per cell, the unproducible ones); absent from older models.
 No party row is ever written. Folders are written to a temporary sibling and renamed into place,
 so a half-written checkpoint is never visible; replacing one renames the old folder to
 ``.<name>.old`` first, and a process killed between the two renames leaves that folder, which the
@@ -77,6 +79,7 @@ def save_model(model: FittedModel, path: str | Path) -> None:
         _dump([s.to_dict() for s in model.summaries.values()], tmp / "summaries.json")
         _dump(model.history, tmp / "history.json")
         _dump(model.privacy, tmp / "privacy.json")
+        _dump(model.cells, tmp / "cells.json")
         torch.save({"generators": model.generator_states(),
                     "code_generator": list(model.code_generator)}, tmp / "generators.pt")
 
@@ -103,6 +106,9 @@ def load_model(path: str | Path, device: str = "cpu") -> FittedModel:
     privacy = None
     if (path / "privacy.json").exists():  # absent from models saved before DP existed
         privacy = json.loads((path / "privacy.json").read_text())
+    cells = None
+    if (path / "cells.json").exists():  # absent from models saved before the probe existed
+        cells = json.loads((path / "cells.json").read_text())
     weights = torch.load(path / "generators.pt", map_location=dev, weights_only=True)
     gen = torch.Generator(device=dev)
     generators = []
@@ -113,7 +119,8 @@ def load_model(path: str | Path, device: str = "cpu") -> FittedModel:
         generators.append(g)
     return FittedModel(config, encoder, {s.party: s for s in summaries}, generators,
                        list(weights["code_generator"]), dev,
-                       history=json.loads((path / "history.json").read_text()), privacy=privacy)
+                       history=json.loads((path / "history.json").read_text()), privacy=privacy,
+                       cells=cells)
 
 
 def save_training_state(directory: str | Path, epoch: int, state: dict[str, Any],

@@ -22,6 +22,7 @@ from dagan_core.data.schema import validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
 from dagan_core.errors import InvalidDataError
 from dagan_core.prepare import agree_schema, build_encoder, check_prepared, party_schema
+from dagan_core.synthesizers.cells import describe, probe_cells
 from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
@@ -38,6 +39,8 @@ class EpochStats:
     far by its critic (Opacus RDP accountant) and the delta it holds at; None when DP is off.
     ``fedsyn_epsilon_per_round`` / ``fedsyn_epsilon``: with FedSyn's weight noise on, the epsilon
     of one FedAvg round and the epsilon spent so far (rounds composed sequentially); else None.
+    ``unproducible_cells``: in the last epoch's record once ``fit`` has finished, the (party,
+    label class) cells the generator made none of in the end-of-fit probe; None before.
     """
 
     epoch: int
@@ -55,6 +58,7 @@ class EpochStats:
     dp_delta: dict[str, float] | None = None
     fedsyn_epsilon_per_round: float | None = None
     fedsyn_epsilon: float | None = None
+    unproducible_cells: list[dict[str, str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -136,6 +140,11 @@ class FitRun:
     def finish(self) -> FittedModel:
         """The fitted model, with its privacy accounting (also handed to ``publish``)."""
         model = self.model(privacy_report(self.config, self.trainer, self._epoch))
+        model.cells = probe_cells(model)
+        if self.history:
+            self.history[-1]["unproducible_cells"] = model.cells["unproducible"]
+        if model.cells["unproducible"]:
+            logger.warning(describe(model.cells))
         close = getattr(self.trainer, "close", None)
         if close is not None:  # a trainer holding connections to remote parties
             close()

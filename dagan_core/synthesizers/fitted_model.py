@@ -29,6 +29,8 @@ class FittedModel:
         device: where the generators live.
         history: per-epoch statistics (``EpochStats.to_dict()``).
         privacy: privacy accounting of the fit (None when no mechanism was on).
+        cells: the end-of-fit probe of the (party, label class) cells the generator makes
+            (:func:`dagan_core.synthesizers.cells.probe_cells`); None before it ran.
     """
 
     config: SynthesizerConfig
@@ -39,6 +41,7 @@ class FittedModel:
     device: torch.device
     history: list[dict[str, Any]] = field(default_factory=list)
     privacy: dict[str, Any] | None = None
+    cells: dict[str, Any] | None = None
 
     @classmethod
     def from_generators(cls, config: SynthesizerConfig, encoder: TableEncoder,

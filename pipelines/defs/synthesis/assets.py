@@ -19,7 +19,7 @@ from pipelines.defs.synthesis.rows_schema import (
     column_comments,
     rows_schema,
 )
-from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties
+from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties, shortfall_table
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
 from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions
@@ -58,7 +58,13 @@ def synthetic_table(
     sizes = {p: info["rows"] for p, info in record["parties"].items()}
     allocation = allocate_rows(sizes, config.rows or sum(sizes.values()))
     synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
-    rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
+    rows = sample_parties(synth, allocation, config.seed)
+    shortfall, unmet = shortfall_table(rows.attrs["shortfall"]), rows.attrs["unmet_rows"]
+    if len(shortfall):
+        context.log.warning(f"{unmet} of {len(rows)} rows carry another label "
+                            "than asked (the model does not make these classes for these "
+                            f"parties yet):\n{shortfall.to_string(index=False)}")
+    rows = rows.assign(**{KEY: version})
     comments = column_comments()
 
     def write(w):
@@ -87,6 +93,8 @@ def synthetic_table(
             "class_mix": md_table(mix),
             "parties": md_table(parties),
             "left_out_parties": json_value(record.get("left_out", {})),
+            "label_shortfall_rows": int(unmet),
+            "label_shortfall": md_table(shortfall),
             "class_mix_plot": class_mix(mix),
             "column_histograms": column_histograms(
                 column_comparisons(summaries, kinds, rows, shown)

@@ -15,6 +15,7 @@ from pipelines.defs.training.inputs import (
     summary_max_modes,
 )
 from pipelines.defs.training.reports import (
+    cells_metadata,
     dp_metadata,
     epoch_logger,
     history_summary,
@@ -81,6 +82,10 @@ def dagan_model(
               on_epoch_end=epoch_logger(context.log, config.epochs),
               checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start
+    for cell in (synth.model.cells or {}).get("unproducible", []):
+        context.log.warning(f"the generator makes no {columns.label}={cell['label_value']!r} "
+                            f"rows for party {cell['party']} yet (end-of-fit probe); the release "
+                            "fills them with the classes it makes and reports the shortfall")
     with model_store.writing(version) as staging:
         synth.save(staging)
     path = model_store.path(version)
@@ -98,6 +103,7 @@ def dagan_model(
             "parties_trained": json_value(list(record["parties"])),
             "left_out_parties": json_value(left_out),
             "empty_party": config.empty_party,
+            **cells_metadata(synth.model.cells),
             "training_seconds": round(seconds, 2),
             "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),

@@ -100,3 +100,18 @@ def dp_metadata(privacy: Mapping[str, Any] | None, history: Sequence[Mapping[str
         "dp_max_grad_norm": dg.MetadataValue.float(float(privacy["max_grad_norm"])),
         "dp_epsilon_by_epoch": md_table(by_epoch),
     }
+
+
+def cells_metadata(cells: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The end-of-fit probe: per (party, label class) cell the share of probe rows made with
+    that class (``cell_probe``) and the cells with none (``unproducible_cells``)."""
+    if cells is None:
+        return {}
+    table = pd.DataFrame(
+        [(party, value, share) for party, rates in cells["rates"].items()
+         for value, share in rates.items()],
+        columns=["party", "label_value", "share_of_probe_rows"])
+    return {
+        "unproducible_cells": json_value(list(cells["unproducible"])),
+        "cell_probe": md_table(table),
+    }

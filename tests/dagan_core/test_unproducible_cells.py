@@ -1,0 +1,83 @@
+"""A (party, class) cell the fitted generator cannot make: found at the end of fit, reported,
+and handled by the default release (no exception); ``strict=True`` still refuses."""
+
+import pandas as pd
+import pytest
+import torch
+
+from dagan_core import ConditionError, load_synthesizer, make_synthesizer
+from tests.conftest import TINY, three_parties
+
+
+def _never_yes(synth, party: str):
+    """An ``on_epoch_end`` callback that makes ``party``'s generator never output y='yes'."""
+
+    def force(_stats) -> None:
+        layout = synth.encoder.layout
+        block = layout.cond_blocks[layout.label_block]
+        yes = block.data_start + synth.encoder.vocab["y"].index("yes")
+        with torch.no_grad():
+            synth.generator_for(party).head.bias[yes] = -1e4
+
+    return force
+
+
+@pytest.fixture(scope="module")
+def forced():
+    """A one-epoch ``local`` model (one generator per party) whose party_b never makes 'yes'."""
+    synth = make_synthesizer("local", **{**TINY, "epochs": 1})
+    synth.fit(three_parties(), label="y", on_epoch_end=_never_yes(synth, "party_b"))
+    return synth
+
+
+def test_fit_probes_every_cell_and_reports_the_one_it_cannot_make(forced):
+    cells = forced.model.cells
+    assert cells["unproducible"] == [{"party": "party_b", "label_value": "yes"}]
+    assert cells["rates"]["party_b"]["yes"] == 0.0
+    assert cells["rates"]["party_b"]["no"] > 0 and cells["rates"]["party_a"]["yes"] > 0
+    assert "yes" not in cells["rates"]["party_c"]  # party_c holds no 'yes': not a cell
+    assert forced.history[-1]["unproducible_cells"] == cells["unproducible"]
+
+
+def test_default_release_returns_every_row_and_counts_the_shortfall(forced):
+    out = forced.sample(300, seed=1)
+
+    assert len(out) == 300
+    (short,) = out.attrs["shortfall"]
+    asked_yes = short["asked"]
+    assert short == {"party": "party_b", "condition": {"y": "yes"}, "asked": asked_yes,
+                     "made": 0, "missing": asked_yes}
+    assert asked_yes > 0 and out.attrs["unmet_rows"] == asked_yes
+    assert (out.loc[out["party"] == "party_b", "y"] == "no").all()
+    # a conditional call for the cell returns what it made (nothing) and says so
+    asked = forced.sample(40, party="party_b", conditions={"y": "yes"}, seed=2)
+    assert len(asked) == 0 and asked.attrs["shortfall"][0]["missing"] == 40
+
+
+def test_strict_refuses_naming_party_and_class(forced):
+    with pytest.raises(ConditionError) as error:
+        forced.sample(300, seed=1, strict=True)
+    said = str(error.value)
+    assert said.startswith("the model of party 'party_b' did not produce the asked label "
+                           "classes after 50 rounds (y='yes': ")
+    assert said.endswith("; train it longer, or sample with strict=False to keep the rows it "
+                         "makes")
+    with pytest.raises(ConditionError, match="produced only 0 of 40 rows"):
+        forced.sample(40, party="party_b", conditions={"y": "yes"}, seed=2, strict=True)
+
+
+def test_producible_cells_give_the_same_rows_strict_or_not(forced):
+    default = forced.sample(200, party="party_a", seed=4)
+    assert default.attrs["shortfall"] == []
+    pd.testing.assert_frame_equal(default, forced.sample(200, party="party_a", seed=4,
+                                                         strict=True))
+
+
+def test_saved_model_keeps_the_probe(forced, tmp_path):
+    forced.save(tmp_path / "m")
+    loaded = load_synthesizer(tmp_path / "m")
+
+    assert loaded.model.cells == forced.model.cells
+    assert loaded.history[-1]["unproducible_cells"] == [
+        {"party": "party_b", "label_value": "yes"}]
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), forced.sample(300, seed=1))
