@@ -1,6 +1,8 @@
 """A (party, class) cell the fitted generator cannot make: found at the end of fit, reported,
 and handled by the default release (no exception); ``strict=True`` still refuses."""
 
+import re
+
 import pandas as pd
 import pytest
 import torch
@@ -81,3 +83,43 @@ def test_saved_model_keeps_the_probe(forced, tmp_path):
     assert loaded.history[-1]["unproducible_cells"] == [
         {"party": "party_b", "label_value": "yes"}]
     pd.testing.assert_frame_equal(loaded.sample(300, seed=1), forced.sample(300, seed=1))
+
+
+def test_the_release_asset_reports_the_shortfall_per_cell(forced, tmp_path):
+    """synthetic_table (the real asset, a real warehouse) publishes every row of the version
+    and reports the cell it fell short on, in its metadata and its run log."""
+    import dagster as dg
+
+    from pipelines.defs.synthesis.assets import synthetic_table
+    from pipelines.defs.training.assets import TRAINING_SUMMARY
+    from pipelines.resources.model_store import ModelStore
+    from pipelines.resources.warehouse import Warehouse
+
+    store = ModelStore(root=str(tmp_path / "models"))
+    with store.writing("forced") as staging:
+        forced.save(staging)
+    parties = three_parties()
+    store.write_json("forced", TRAINING_SUMMARY, {
+        "label": "y", "left_out": {},
+        "parties": {p: {"rows": len(df), "class_counts": df["y"].value_counts().to_dict()}
+                    for p, df in parties.items()}})
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("model_versions", ["forced"])
+        result = dg.materialize(
+            [synthetic_table], partition_key="forced", instance=instance,
+            resources={"model_store": store,
+                       "warehouse": Warehouse(path=str(tmp_path / "wh" / "w.duckdb"))},
+            run_config=dg.RunConfig(ops={"synthetic_table": {"config": {
+                "rows": 370, "seed": 1, "plot_columns": ["age", "color"]}}}))
+        log = "\n".join(r.user_message or "" for r in instance.all_logs(result.run_id))
+
+    (event,) = result.asset_materializations_for_node("synthetic_table")
+    meta = event.metadata
+    assert meta["dagster/row_count"].value == 370
+    missing = meta["label_shortfall_rows"].value
+    assert missing > 0
+    table = meta["label_shortfall"].value
+    (line,) = [cells for cells in (re.split(r"\s*\|\s*", row.strip("| ")) for row in
+                                   table.splitlines()[2:])]
+    assert line == ["party_b", "y=yes", str(missing), "0", str(missing)]
+    assert f"{missing} of 370 rows carry another label than asked" in log

@@ -140,7 +140,12 @@ def test_exclude_trains_the_others_and_every_record_names_the_left_out_party(fed
     assert record["left_out"] == {"bad": REASON}
     import dagan_core
 
-    assert dagan_core.load_synthesizer(store.path("v1")).summaries.keys() == {"good_a", "good_b"}
+    saved = dagan_core.load_synthesizer(store.path("v1"))
+    assert saved.summaries.keys() == {"good_a", "good_b"}
+    # the end-of-fit probe of the cells the generator makes, as saved with the model
+    assert model["unproducible_cells"] == saved.model.cells["unproducible"]
+    assert set(saved.model.cells["rates"]) == {"good_a", "good_b"}
+    assert "good_a" in model["cell_probe"] and "bad" not in model["cell_probe"]
     # the release mix: rows of the two parties only, and it says why the third has none
     release = _meta(result, "synthetic_table")
     assert release["left_out_parties"] == {"bad": REASON}

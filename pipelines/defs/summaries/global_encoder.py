@@ -96,8 +96,9 @@ def left_out_metadata(left_out: Mapping[str, str]) -> dict[str, Any]:
         "The shared schema and encoder of one model version, built from the party summaries "
         "only (category vocabularies, merged mixtures); the parties it lists are the ones the "
         "version trains on; left_out_parties names the parties that cannot take part (no "
-        "valid rows, a column with no value, no summary) and why. Metadata: the imbalance across parties (size ratio, label "
-        "Jensen-Shannon divergence, classes a party lacks or holds alone)."
+        "valid rows, a column with no value, no summary) and why. Metadata: the imbalance "
+        "across parties (size ratio, label Jensen-Shannon divergence, classes a party lacks "
+        "or holds alone)."
     ),
 )
 def global_encoder(

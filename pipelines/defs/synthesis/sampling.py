@@ -40,7 +40,9 @@ def sample_parties(synth: Any, allocation: Mapping[str, int], seed: int) -> pd.D
 
 
 def shortfall_table(shortfall: list[dict[str, Any]]) -> pd.DataFrame:
-    """``party, label_value, asked, made, missing``: one line per cell the release fell short."""
+    """``party, condition, rows_asked, rows_made, rows_missing``: one line per cell the release
+    fell short on (the condition is ``column=value``, the label's for the release mix)."""
     lines = [(s["party"], ", ".join(f"{c}={v}" for c, v in s["condition"].items()),
               s["asked"], s["made"], s["missing"]) for s in shortfall]
-    return pd.DataFrame(lines, columns=["party", "label_value", "asked", "made", "missing"])
+    return pd.DataFrame(lines, columns=["party", "condition", "rows_asked", "rows_made",
+                                        "rows_missing"])

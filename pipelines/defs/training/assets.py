@@ -56,8 +56,10 @@ def dagan_model(
     A party that cannot take part (``global_encoder``'s ``left_out_parties``, or a validated
     table emptied since) is handled by ``empty_party``: ``exclude`` trains the others and says
     so (a warning, ``left_out_parties`` in the metadata and the training record), ``block``
-    refuses to train. With ``dp_noise_multiplier`` set, the critics train with differential privacy and the
-    metadata reports the epsilon each party spent (``dp_epsilon``, per epoch too)."""
+    refuses to train. With ``dp_noise_multiplier`` set, the critics train with differential
+    privacy and the metadata reports the epsilon each party spent (``dp_epsilon``, per epoch
+    too). ``unproducible_cells`` / ``cell_probe``: the (party, label class) cells the generator
+    makes none of at the end of fit, and each cell's share of probe rows."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
