@@ -153,15 +153,20 @@ def _sample(args: argparse.Namespace) -> int:
     _write_table(rows, Path(args.out))
     per_party = ", ".join(f"{p}={n}" for p, n in rows["party"].value_counts().sort_index().items())
     sys.stdout.write(f"wrote {len(rows)} rows to {args.out} ({per_party})\n")
-    missed = [s for f in frames for s in f.attrs.get("shortfall", [])]
-    if missed:
-        cells = "; ".join(
-            f"party {s['party']} " + ", ".join(f"{c}={v!r}" for c, v in s["condition"].items())
-            + f": {s['missing']} of {s['asked']} rows" for s in missed)
-        sys.stdout.write(f"the model did not make every row as asked ({cells}); release rows "
-                         "keep the label the model made, conditional rows are fewer "
-                         "(--strict fails instead)\n")
+    sys.stdout.write(_shortfall_note(frames))
     return 0
+
+
+def _shortfall_note(frames: list) -> str:
+    """A line naming the cells sampling fell short on ('' when none)."""
+    missed = [s for f in frames for s in f.attrs.get("shortfall", [])]
+    if not missed:
+        return ""
+    cells = "; ".join(
+        f"party {s['party']} " + ", ".join(f"{c}={v!r}" for c, v in s["condition"].items())
+        + f": {s['missing']} of {s['asked']} rows" for s in missed)
+    return (f"the model did not make every row as asked ({cells}); release rows keep the label "
+            "the model made, conditional rows are fewer (--strict fails instead)\n")
 
 
 # ---------------------------------------------------------------------------------- profile

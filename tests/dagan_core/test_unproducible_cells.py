@@ -123,3 +123,19 @@ def test_the_release_asset_reports_the_shortfall_per_cell(forced, tmp_path):
                                    table.splitlines()[2:])]
     assert line == ["party_b", "y=yes", str(missing), "0", str(missing)]
     assert f"{missing} of 370 rows carry another label than asked" in log
+
+
+def test_dagan_sample_reports_the_cell_and_fails_with_strict(forced, tmp_path, capsys):
+    from pipelines import cli
+
+    forced.save(tmp_path / "models" / "forced" / "checkpoint")
+    args = ["sample", "--version", "forced", "--n", "300", "--seed", "1", "--model-store",
+            str(tmp_path / "models"), "--out", str(tmp_path / "rows.csv")]
+
+    assert cli.main(args) == 0
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    said = capsys.readouterr().out
+    assert len(rows) == 300 and "wrote 300 rows" in said
+    assert "the model did not make every row as asked (party party_b y='yes': " in said
+    assert cli.main([*args, "--strict"]) == 2
+    assert "did not produce the asked label classes" in capsys.readouterr().err
