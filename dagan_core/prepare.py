@@ -31,7 +31,11 @@ from dagan_core.data.schema import (
 from dagan_core.data.summary import PartySummary, summarize_party
 from dagan_core.errors import InvalidDataError
 
-__all__ = ["agree_schema", "build_encoder", "check_prepared", "party_schema", "summarize"]
+__all__ = ["MIN_PARTY_ROWS", "agree_schema", "build_encoder", "check_prepared", "empty_columns",
+           "exclusion_reason", "party_schema", "summarize"]
+
+#: Fewest rows a party needs to take part in training (its critic trains on them).
+MIN_PARTY_ROWS = 2
 
 
 def party_schema(party: str, table: pd.DataFrame, label: str,
@@ -42,6 +46,27 @@ def party_schema(party: str, table: pd.DataFrame, label: str,
         InvalidDataError: empty table, duplicate columns, missing label or discrete column.
     """
     return declare_columns(party, table, label, discrete_columns)
+
+
+def empty_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of ``table`` that have no value in any row (all null); none for no rows."""
+    if len(table) == 0:
+        return []
+    return [str(c) for c in table.columns if table[c].isna().all()]
+
+
+def exclusion_reason(n_rows: int, empty: Sequence[str] = ()) -> str | None:
+    """Why a party with ``n_rows`` rows and the all-null columns ``empty`` cannot take part in
+    training, or None when it can. Checks the same conditions as :func:`party_schema` and
+    :func:`summarize` (at least ``MIN_PARTY_ROWS`` rows, no column without a value), so a
+    pipeline can leave such a party out before it breaks a fit."""
+    if n_rows < MIN_PARTY_ROWS:
+        return f"a party needs at least {MIN_PARTY_ROWS} rows to train its critic, got {n_rows}"
+    if not empty:
+        return None
+    names = ", ".join(repr(c) for c in empty)
+    verb = "column {} is" if len(empty) == 1 else "columns {} are"
+    return f"{verb.format(names)} empty in every one of its {n_rows} rows"
 
 
 def agree_schema(declarations: Mapping[str, Mapping[str, tuple[str, str]]],

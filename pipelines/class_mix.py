@@ -3,7 +3,8 @@
 The real counts come from the training record saved with the model version (each party's class
 counts, reported when it was trained); the synthetic counts are counted on the version's rows.
 Both the synthesis asset (its class-mix plot) and the evaluation asset (the ``metrics`` class-mix
-tables) use them.
+tables) use them. ``participation`` says which parties the release mix covers and which were left
+out of training, with the reason.
 """
 
 from __future__ import annotations
@@ -22,6 +23,16 @@ def real_class_mix(record: Mapping[str, Any]) -> pd.DataFrame:
         for value, n in info["class_counts"].items()
     ]
     return pd.DataFrame(rows, columns=["party", "label_value", "n"])
+
+
+def participation(record: Mapping[str, Any]) -> pd.DataFrame:
+    """``party, took_part, rows, reason``: every party of a training record, the ones that
+    trained (their rows) and the ones left out (the reason; records made before parties could
+    be left out list none)."""
+    rows = [(party, True, int(info["rows"]), "") for party, info in record["parties"].items()]
+    rows += [(party, False, 0, str(reason))
+             for party, reason in record.get("left_out", {}).items()]
+    return pd.DataFrame(rows, columns=["party", "took_part", "rows", "reason"])
 
 
 def synthetic_class_mix(rows: pd.DataFrame, label: str) -> pd.DataFrame:

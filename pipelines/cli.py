@@ -137,21 +137,36 @@ def _sample(args: argparse.Namespace) -> int:
     typed = typed_conditions(synth, conditions) or None
     seed = args.seed
     if args.n <= SAMPLE_CHUNK:
-        frames = [synth.sample(args.n, party=args.party, conditions=typed, seed=seed)]
+        frames = [synth.sample(args.n, party=args.party, conditions=typed, seed=seed,
+                                strict=args.strict)]
     else:
         # Large requests: one seeded draw per chunk (same seed and n -> same rows).
         frames, done = [], 0
         while done < args.n:
             size = min(SAMPLE_CHUNK, args.n - done)
             chunk_seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0])
-            frames.append(synth.sample(size, party=args.party, conditions=typed, seed=chunk_seed))
+            frames.append(synth.sample(size, party=args.party, conditions=typed, seed=chunk_seed,
+                                       strict=args.strict))
             done += size
             _progress(f"sampled {done}/{args.n} rows")
     rows = pd.concat(frames, ignore_index=True)
     _write_table(rows, Path(args.out))
     per_party = ", ".join(f"{p}={n}" for p, n in rows["party"].value_counts().sort_index().items())
     sys.stdout.write(f"wrote {len(rows)} rows to {args.out} ({per_party})\n")
+    sys.stdout.write(_shortfall_note(frames))
     return 0
+
+
+def _shortfall_note(frames: list) -> str:
+    """A line naming the cells sampling fell short on ('' when none)."""
+    missed = [s for f in frames for s in f.attrs.get("shortfall", [])]
+    if not missed:
+        return ""
+    cells = "; ".join(
+        f"party {s['party']} " + ", ".join(f"{c}={v!r}" for c, v in s["condition"].items())
+        + f": {s['missing']} of {s['asked']} rows" for s in missed)
+    return (f"the model did not make every row as asked ({cells}); release rows keep the label "
+            "the model made, conditional rows are fewer (--strict fails instead)\n")
 
 
 # ---------------------------------------------------------------------------------- profile
@@ -274,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sample.add_argument("--condition", action="append", metavar="COLUMN=VALUE",
                           help="every row has this value of a discrete column (repeatable)")
     p_sample.add_argument("--seed", type=int, default=0, help="same seed, same rows (default 0)")
+    p_sample.add_argument("--strict", action="store_true",
+                          help="fail when the model cannot make the asked labels or values, "
+                          "instead of keeping what it makes and reporting the shortfall")
     p_sample.add_argument("--out", required=True, help="output file: .csv or .parquet")
     p_sample.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p_sample.add_argument("--model-store", type=Path, default=None,

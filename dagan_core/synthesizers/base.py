@@ -152,7 +152,7 @@ class Synthesizer:
     def sample(
         self, n: int, *, party: str | None = None,
         conditions: Mapping[str, object] | None = None, seed: int | None = None,
-        strict: bool = True,
+        strict: bool = False,
     ) -> pd.DataFrame:
         """Generate ``n`` rows with the training columns plus ``party``.
 
@@ -162,10 +162,14 @@ class Synthesizer:
                 sizes (or, with conditions, to how many rows of the asked value they hold).
             conditions: discrete column -> value that every row must have.
             seed: same seed -> same rows; None derives a fresh seed from the training seed.
-            strict: True raises when the model does not make the asked labels or values within
-                the allowed regeneration rounds; False keeps what it made and counts the misses
-                in ``attrs["unmet_rows"]`` (release rows with another label, or rows missing
-                from a conditional call).
+            strict: False (default) keeps what the model makes when it does not make the asked
+                labels or values within the allowed regeneration rounds, and reports it:
+                ``attrs["unmet_rows"]`` counts the misses (release rows that carry another
+                label than asked, or rows missing from a conditional call) and
+                ``attrs["shortfall"]`` lists them per (party, asked value) cell with the rows
+                asked, made and missing. True raises ``ConditionError`` instead. The cells a
+                fitted generator cannot make yet are known from the end of ``fit``
+                (``synth.model.cells``).
 
         Raises:
             ConditionError: unknown column or value, a continuous column, a (party, value)
@@ -179,6 +183,9 @@ class Synthesizer:
             self._sample_calls += 1
         start = time.perf_counter()
         out = sample_rows(model, n, party=party, conditions=conditions, seed=seed, strict=strict)
+        if out.attrs["unmet_rows"]:
+            logger.warning("%d of %d rows asked could not be made as asked: %s",
+                           out.attrs["unmet_rows"], n, out.attrs["shortfall"])
         logger.debug("sampled %d rows in %.2fs", n, time.perf_counter() - start)
         return out
 

@@ -9,6 +9,8 @@ A saved model (:class:`FittedModel`) is a folder with
 - ``privacy.json``: with differential privacy on, the epsilon each party's critic spent and its
   delta (``null`` when DP is off);
 - ``stopping.json``: why and when training stopped and which epoch's generator was kept.
+- ``cells.json``: the end-of-fit probe of the (party, label class) cells the generator makes
+  (share of probe rows per cell, the unproducible ones); absent from older models.
 No party row is ever written. Folders are written to a temporary sibling and renamed into place,
 so a half-written checkpoint is never visible; replacing one renames the old folder to
 ``.<name>.old`` first, and a process killed between the two renames leaves that folder, which the
@@ -79,6 +81,7 @@ def save_model(model: FittedModel, path: str | Path) -> None:
         _dump(model.history, tmp / "history.json")
         _dump(model.privacy, tmp / "privacy.json")
         _dump(model.stopping, tmp / "stopping.json")
+        _dump(model.cells, tmp / "cells.json")
         torch.save({"generators": model.generator_states(),
                     "code_generator": list(model.code_generator)}, tmp / "generators.pt")
 
@@ -108,6 +111,9 @@ def load_model(path: str | Path, device: str = "cpu") -> FittedModel:
     stopping = None
     if (path / "stopping.json").exists():  # absent from models saved before it was recorded
         stopping = json.loads((path / "stopping.json").read_text())
+    cells = None
+    if (path / "cells.json").exists():  # absent from models saved before the probe existed
+        cells = json.loads((path / "cells.json").read_text())
     weights = torch.load(path / "generators.pt", map_location=dev, weights_only=True)
     gen = torch.Generator(device=dev)
     generators = []
@@ -119,7 +125,7 @@ def load_model(path: str | Path, device: str = "cpu") -> FittedModel:
     return FittedModel(config, encoder, {s.party: s for s in summaries}, generators,
                        list(weights["code_generator"]), dev,
                        history=json.loads((path / "history.json").read_text()), privacy=privacy,
-                       stopping=stopping)
+                       stopping=stopping, cells=cells)
 
 
 def save_training_state(directory: str | Path, epoch: int, state: dict[str, Any],

@@ -22,6 +22,7 @@ from dagan_core.data.schema import validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
 from dagan_core.errors import InvalidDataError
 from dagan_core.prepare import agree_schema, build_encoder, check_prepared, party_schema
+from dagan_core.synthesizers.cells import describe, probe_cells
 from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
@@ -41,6 +42,8 @@ class EpochStats:
     of one FedAvg round and the epsilon spent so far (rounds composed sequentially); else None.
     ``marginal_gap``: each party's held-out marginal gap (``FitReport``); ``fit_score``: their
     mean, which the stopping rule follows (None when no party measured one).
+    ``unproducible_cells``: in the last epoch's record once ``fit`` has finished, the (party,
+    label class) cells the generator made none of in the end-of-fit probe; None before.
     """
 
     epoch: int
@@ -60,6 +63,7 @@ class EpochStats:
     fedsyn_epsilon: float | None = None
     marginal_gap: dict[str, float] | None = None
     fit_score: float | None = None
+    unproducible_cells: list[dict[str, str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -156,6 +160,11 @@ class FitRun:
             logger.info("the model keeps the generator of epoch %d (fit score %.4f)",
                         self.stopping.best_epoch, self.stopping.best_score)
         model = self.model(privacy_report(self.config, self.trainer, self._epoch))
+        model.cells = probe_cells(model)
+        if self.history:
+            self.history[-1]["unproducible_cells"] = model.cells["unproducible"]
+        if model.cells["unproducible"]:
+            logger.warning(describe(model.cells))
         close = getattr(self.trainer, "close", None)
         if close is not None:  # a trainer holding connections to remote parties
             close()

@@ -32,6 +32,8 @@ class FittedModel:
         stopping: why and when training stopped and which epoch's generator this is
             (:meth:`dagan_core.synthesizers.stopping.Stopping.summary`; None for models saved
             before it was recorded).
+        cells: the end-of-fit probe of the (party, label class) cells the generator makes
+            (:func:`dagan_core.synthesizers.cells.probe_cells`); None before it ran.
     """
 
     config: SynthesizerConfig
@@ -43,6 +45,7 @@ class FittedModel:
     history: list[dict[str, Any]] = field(default_factory=list)
     privacy: dict[str, Any] | None = None
     stopping: dict[str, Any] | None = None
+    cells: dict[str, Any] | None = None
 
     @classmethod
     def from_generators(cls, config: SynthesizerConfig, encoder: TableEncoder,

@@ -6,10 +6,13 @@ from generators seeded by the call's seed. Conditions are honoured exactly: the 
 steers the generator through the conditional vector and every condition is enforced by keeping
 only rows that satisfy it. A (party, value) cell with no real row is refused, never invented.
 
-With ``strict=False`` a model that does not obey its conditions within ``MAX_ROUNDS`` rounds is
-not an error: the release keeps the rows as generated (their labels may then differ from the
-asked mix) and a conditional call returns fewer rows. The number of such rows is reported in
-``DataFrame.attrs["unmet_rows"]`` so a comparison can count it against the model.
+By default (``strict=False``) a model that does not obey its conditions within ``MAX_ROUNDS``
+rounds is not an error: the release keeps the rows as generated (the rows asked for a class the
+party's generator does not yet make carry the class it made instead) and a conditional call
+returns fewer rows. Every shortfall is reported: ``DataFrame.attrs["unmet_rows"]`` (total) and
+``attrs["shortfall"]``, one record per (party, asked value) cell with the rows asked, made and
+missing. ``strict=True`` raises ``ConditionError`` instead. Where every cell is met, both give
+the same rows for the same seed.
 """
 
 from __future__ import annotations
@@ -124,31 +127,58 @@ def _satisfied(layout, data: np.ndarray, wanted: list[tuple[int, np.ndarray | in
     return ok
 
 
-def _party_rows(model: FittedModel, party: str, n: int, parsed: list[tuple],
-                rng: np.random.Generator, tgen: torch.Generator,
-                strict: bool) -> tuple[pd.DataFrame, int]:
-    """The party's decoded rows and how many of them (or of the n asked) miss a condition."""
+def _label_shortfall(model: FittedModel, party: str, cats: np.ndarray,
+                     wrong: np.ndarray) -> list[dict[str, Any]]:
+    """One record per asked label class with rows that did not come out with it."""
+    label = model.encoder.schema.label
+    vocab = model.encoder.vocab[label]
+    missed = np.bincount(cats[wrong], minlength=len(vocab))
+    asked = np.bincount(cats, minlength=len(vocab))
+    return [{"party": party, "condition": {label: str(vocab[c])}, "asked": int(asked[c]),
+             "made": int(asked[c] - missed[c]), "missing": int(missed[c])}
+            for c in np.flatnonzero(missed)]
+
+
+def _release_rows(model: FittedModel, party: str, n: int, rng: np.random.Generator,
+                  tgen: torch.Generator, strict: bool) -> tuple[pd.DataFrame, list[dict]]:
+    """The party's release rows, labels at its true frequencies, and the per-class shortfall."""
     enc = model.encoder
     layout = enc.layout
     generator = model.generator_for(party)
     generator.eval()
     code = model.party_code(party)
-    if not parsed:  # release mix: labels at the party's true frequencies, honoured exactly
-        label = enc.schema.label
-        counts = np.array([_count(model, party, label, v) for v in enc.vocab[label]], float)
-        cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
-        blocks = np.full(n, layout.label_block)
-        data = _generate(model, code, generator, blocks, cats, tgen)
-        for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
-            wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
-            if len(wrong) == 0:
-                return enc.decode(data), 0
-            data[wrong] = _generate(model, code, generator, blocks[wrong], cats[wrong], tgen)
+    label = enc.schema.label
+    counts = np.array([_count(model, party, label, v) for v in enc.vocab[label]], float)
+    cats = rng.choice(len(counts), size=n, p=counts / counts.sum())
+    blocks = np.full(n, layout.label_block)
+    data = _generate(model, code, generator, blocks, cats, tgen)
+    for _ in range(MAX_ROUNDS):  # regenerate rows whose label disobeyed its condition
         wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
-        if not strict:
-            return enc.decode(data), len(wrong)
-        raise ConditionError(f"the model of party {party!r} did not produce the asked label "
-                             f"classes after {MAX_ROUNDS} rounds; train it longer")
+        if len(wrong) == 0:
+            return enc.decode(data), []
+        data[wrong] = _generate(model, code, generator, blocks[wrong], cats[wrong], tgen)
+    wrong = np.flatnonzero(~_satisfied(layout, data, [(layout.label_block, cats)]))
+    shortfall = _label_shortfall(model, party, cats, wrong)
+    if not strict or not shortfall:
+        return enc.decode(data), shortfall
+    cells = ", ".join(f"{label}={s['condition'][label]!r}: {s['missing']} of {s['asked']} rows"
+                      for s in shortfall)
+    raise ConditionError(f"the model of party {party!r} did not produce the asked label "
+                         f"classes after {MAX_ROUNDS} rounds ({cells}); train it longer, or "
+                         "sample with strict=False to keep the rows it makes")
+
+
+def _party_rows(model: FittedModel, party: str, n: int, parsed: list[tuple],
+                rng: np.random.Generator, tgen: torch.Generator,
+                strict: bool) -> tuple[pd.DataFrame, list[dict]]:
+    """The party's decoded rows and the shortfall records of the cells it could not fill."""
+    if not parsed:  # release mix: labels at the party's true frequencies, honoured exactly
+        return _release_rows(model, party, n, rng, tgen, strict)
+    enc = model.encoder
+    layout = enc.layout
+    generator = model.generator_for(party)
+    generator.eval()
+    code = model.party_code(party)
     _, _, block, cat = parsed[0]
     wanted = [(b, c) for _, _, b, c in parsed]
     kept: list[np.ndarray] = []
@@ -160,16 +190,19 @@ def _party_rows(model: FittedModel, party: str, n: int, parsed: list[tuple],
         kept.append(data)
         have += len(data)
         if have >= n:
-            return enc.decode(np.concatenate(kept)[:n]), 0
+            return enc.decode(np.concatenate(kept)[:n]), []
+    asked = {c: str(k) for c, k, *_ in parsed}
     if not strict:
-        return enc.decode(np.concatenate(kept)), n - have
+        return enc.decode(np.concatenate(kept)), [
+            {"party": party, "condition": asked, "asked": n, "made": have,
+             "missing": n - have}]
     raise ConditionError(f"the model of party {party!r} produced only {have} of {n} rows with "
-                         f"{dict((c, k) for c, k, *_ in parsed)} after {MAX_ROUNDS} rounds")
+                         f"{asked} after {MAX_ROUNDS} rounds")
 
 
 def sample_rows(model: FittedModel, n: int, *, party: str | None,
                 conditions: Mapping[str, object] | None, seed: int,
-                strict: bool = True) -> pd.DataFrame:
+                strict: bool = False) -> pd.DataFrame:
     """Rows of a fitted model (see :meth:`Synthesizer.sample` for the arguments)."""
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ConditionError(f"n must be a non-negative integer, got {n!r}")
@@ -178,15 +211,16 @@ def sample_rows(model: FittedModel, n: int, *, party: str | None,
     tgen = torch.Generator(device=model.device)
     tgen.manual_seed(int(seed) % (2**63))
     frames = []
-    unmet = 0
+    shortfall: list[dict[str, Any]] = []
     for p, k in _allocate(model, int(n), party, parsed, rng).items():
         rows, missed = _party_rows(model, p, k, parsed, rng, tgen, strict)
         rows.insert(len(rows.columns), "party", p)
         frames.append(rows)
-        unmet += missed
+        shortfall += missed
     if not frames:
         out = pd.DataFrame(columns=[*model.encoder.schema.names, "party"])
     else:
         out = pd.concat(frames, ignore_index=True)
-    out.attrs["unmet_rows"] = unmet
+    out.attrs["unmet_rows"] = sum(s["missing"] for s in shortfall)
+    out.attrs["shortfall"] = shortfall
     return out

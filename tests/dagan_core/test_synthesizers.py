@@ -216,7 +216,7 @@ def stubborn(fitted, monkeypatch):
 def test_a_model_that_ignores_its_label_fails_strict_sampling(stubborn):
     s, _ = stubborn
     with pytest.raises(ConditionError, match="did not produce the asked label classes"):
-        s.sample(200, seed=1)
+        s.sample(200, seed=1, strict=True)
 
 
 def test_lenient_sampling_keeps_the_rows_and_counts_the_misses(stubborn):

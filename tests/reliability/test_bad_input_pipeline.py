@@ -257,10 +257,14 @@ def test_party_with_one_row_is_ingested_and_its_summary_names_it(tmp_path, insta
     before = _land(tmp_path, "solo", adult_slice(0, 1))
     run = run_ingest(tmp_path, instance, "solo", WITH_SUMMARY)
 
-    assert run.check.passed and run.materialized == {"raw_party_table", "validated_party_table"}
+    assert run.check.passed and run.result.success
     assert len(run.table("validated")) == 1 and len(run.table("quarantine")) == 0
-    # one row cannot train a critic, and its category counts would be the row itself
-    assert "a party needs at least 2 rows to train its critic, got 1" in run.log
+    # one row cannot train a critic, and its category counts would be the row itself: the
+    # summary shares no count, only that the party is left out of training and why
+    reason = "a party needs at least 2 rows to train its critic, got 1"
+    assert run.meta("party_summary")["left_out_of_training"] == reason
+    assert "summary" not in run.result.output_for_node("party_summary")
+    assert f"party solo is left out of training: {reason}" in run.log
     assert "solo" in run.log
     assert snapshot(tmp_path / "landing") == before
 

@@ -23,6 +23,7 @@ from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.inputs import shared_encoding, summary_max_modes
 from pipelines.defs.training.reports import (
+    cells_metadata,
     dp_metadata,
     epoch_logger,
     history_summary,
@@ -146,6 +147,7 @@ def dagan_model(
             else run.resumed_after_epoch + 1,
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),
+            **cells_metadata(synth.model.cells),
             **dp_metadata(synth.privacy, synth.history),
             **stopping_metadata(synth.model.stopping, synth.history),
         },

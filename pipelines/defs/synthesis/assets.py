@@ -3,7 +3,12 @@
 
 import dagster as dg
 
-from pipelines.class_mix import class_mix_comparison, real_class_mix, synthetic_class_mix
+from pipelines.class_mix import (
+    class_mix_comparison,
+    participation,
+    real_class_mix,
+    synthetic_class_mix,
+)
 from pipelines.defs.synthesis.config import SynthesisConfig
 from pipelines.defs.synthesis.distributions import column_comparisons, plotted_columns
 from pipelines.defs.synthesis.rows_schema import (
@@ -14,7 +19,7 @@ from pipelines.defs.synthesis.rows_schema import (
     column_comments,
     rows_schema,
 )
-from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties
+from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties, shortfall_table
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
 from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions
@@ -53,7 +58,13 @@ def synthetic_table(
     sizes = {p: info["rows"] for p, info in record["parties"].items()}
     allocation = allocate_rows(sizes, config.rows or sum(sizes.values()))
     synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
-    rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
+    rows = sample_parties(synth, allocation, config.seed)
+    shortfall, unmet = shortfall_table(rows.attrs["shortfall"]), rows.attrs["unmet_rows"]
+    if len(shortfall):
+        context.log.warning(f"{unmet} of {len(rows)} rows carry another label "
+                            "than asked (the model does not make these classes for these "
+                            f"parties yet):\n{shortfall.to_string(index=False)}")
+    rows = rows.assign(**{KEY: version})
     comments = column_comments()
 
     def write(w):
@@ -66,6 +77,10 @@ def synthetic_table(
     written = warehouse.publish(write)
     context.log.info(f"published {written} rows of model version {version} to {SCHEMA}.{TABLE}")
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
+    parties = participation(record)
+    for party, reason in record.get("left_out", {}).items():
+        context.log.warning(f"the rows of model version {version} carry nothing of party "
+                            f"{party}: it was left out of training ({reason})")
     kinds = {c.name: c.kind for c in synth.encoder.schema.columns}
     summaries = {p: s.to_dict() for p, s in synth.summaries.items()}
     shown = plotted_columns(kinds, record["label"], config.plot_columns)
@@ -76,6 +91,10 @@ def synthetic_table(
             "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
+            "parties": md_table(parties),
+            "left_out_parties": json_value(record.get("left_out", {})),
+            "label_shortfall_rows": int(unmet),
+            "label_shortfall": md_table(shortfall),
             "class_mix_plot": class_mix(mix),
             "column_histograms": column_histograms(
                 column_comparisons(summaries, kinds, rows, shown)

@@ -8,8 +8,14 @@ import dagster as dg
 from pipelines.contracts import model_columns
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
-from pipelines.defs.training.inputs import load_party_tables, shared_encoding, summary_max_modes
+from pipelines.defs.training.inputs import (
+    apply_empty_party_policy,
+    participating_tables,
+    shared_encoding,
+    summary_max_modes,
+)
 from pipelines.defs.training.reports import (
+    cells_metadata,
     dp_metadata,
     epoch_logger,
     history_summary,
@@ -48,15 +54,22 @@ def dagan_model(
 
     Training keeps an epoch checkpoint under the version's folder: re-materializing the partition
     after a crash resumes after the last finished epoch (pipelines/defs/training/resume.py).
-    With ``dp_noise_multiplier`` set, the critics train with differential privacy and the
-    metadata reports the epsilon each party spent (``dp_epsilon``, per epoch too)."""
+    A party that cannot take part (``global_encoder``'s ``left_out_parties``, or a validated
+    table emptied since) is handled by ``empty_party``: ``exclude`` trains the others and says
+    so (a warning, ``left_out_parties`` in the metadata and the training record), ``block``
+    refuses to train. With ``dp_noise_multiplier`` set, the critics train with differential
+    privacy and the metadata reports the epsilon each party spent (``dp_epsilon``, per epoch
+    too). ``unproducible_cells`` / ``cell_probe``: the (party, label class) cells the generator
+    makes none of at the end of fit, and each cell's share of probe rows."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
     columns = model_columns()
     max_modes = summary_max_modes(config.max_modes, global_encoder)
     encoder, summaries = shared_encoding(global_encoder)
-    tables = load_party_tables(party_store, global_encoder["parties"])
+    tables, left_out = participating_tables(party_store, global_encoder)
+    apply_empty_party_policy(config.empty_party, left_out, tables, context.log)
+    summaries = {p: summaries[p] for p in tables}
     synth = dagan_core.make_synthesizer(
         config.strategy, **{**config.hyperparameters(), "max_modes": max_modes})
     run = ResumableTraining.open(model_store, version, training_fingerprint(
@@ -72,11 +85,15 @@ def dagan_model(
               on_epoch_end=epoch_logger(context.log, config.epochs),
               checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start
+    for cell in (synth.model.cells or {}).get("unproducible", []):
+        context.log.warning(f"the generator makes no {columns.label}={cell['label_value']!r} "
+                            f"rows for party {cell['party']} yet (end-of-fit probe); the release "
+                            "fills them with the classes it makes and reports the shortfall")
     with model_store.writing(version) as staging:
         synth.save(staging)
     path = model_store.path(version)
     record = training_record(synth.config.to_dict(), tables, columns.label,
-                             columns.discrete_columns, seconds, synth.history)
+                             columns.discrete_columns, seconds, synth.history, left_out)
     record["stopping"] = synth.model.stopping
     model_store.write_json(version, TRAINING_SUMMARY, record)
     run.finish()
@@ -87,6 +104,10 @@ def dagan_model(
             "config": json_value(record["config"]),
             "history_summary": json_value(history_summary(synth.history)),
             "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
+            "parties_trained": json_value(list(record["parties"])),
+            "left_out_parties": json_value(left_out),
+            "empty_party": config.empty_party,
+            **cells_metadata(synth.model.cells),
             "training_seconds": round(seconds, 2),
             "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),

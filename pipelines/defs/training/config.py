@@ -34,6 +34,10 @@ DEMO_EPOCHS = 10
 Strategy = Literal[strategy_names()]  # type: ignore[valid-type]
 
 
+#: Fields of the training config that are pipeline settings, not dagan_core hyperparameters.
+PIPELINE_FIELDS = frozenset({"strategy", "empty_party"})
+
+
 class TrainingConfig(dg.Config):
     """Which synthesizer to train and with which hyperparameters (see dagan_core.config)."""
 
@@ -41,6 +45,12 @@ class TrainingConfig(dg.Config):
         default="dagan",
         description="dagan or a baseline: " + "; ".join(
             f"{name}: {get_strategy(name).summary}" for name in strategy_names()),
+    )
+    empty_party: Literal["exclude", "block"] = Field(
+        default="exclude",
+        description="A party that cannot take part (no valid rows, or a column empty in every "
+        "row): exclude = train the others without it, with a warning and the reason in the "
+        "metadata; block = refuse to train, naming the party and what to do.",
     )
     # ModelConfig
     embedding_dim: int = Field(default=_M.embedding_dim, description="Size of the noise z.")
@@ -139,7 +149,7 @@ class TrainingConfig(dg.Config):
 
     def hyperparameters(self) -> dict[str, Any]:
         """Flat hyperparameters for ``make_synthesizer`` (``None`` fields left to the preset)."""
-        values = self.model_dump(exclude={"strategy"})
+        values = self.model_dump(exclude=set(PIPELINE_FIELDS))
         return {k: v for k, v in values.items() if v is not None}
 
     def synthesizer_config(self) -> SynthesizerConfig:

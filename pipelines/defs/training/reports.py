@@ -94,8 +94,10 @@ def training_record(
     discrete_columns: Sequence[str],
     seconds: float,
     history: Sequence[Mapping[str, Any]],
+    left_out: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The sidecar saved next to a checkpoint: config, schema roles, party sizes, class counts."""
+    """The sidecar saved next to a checkpoint: config, schema roles, party sizes, class counts,
+    and the parties left out of training with the reason (``left_out``)."""
     counts = class_counts(tables, label)
     return {
         "strategy": config["strategy"],
@@ -104,6 +106,7 @@ def training_record(
         "discrete_columns": list(discrete_columns),
         "columns": list(next(iter(tables.values())).columns),
         "parties": {p: {"rows": len(df), "class_counts": counts[p]} for p, df in tables.items()},
+        "left_out": dict(left_out or {}),
         "training_seconds": seconds,
         "summary": history_summary(history),
     }
@@ -126,4 +129,19 @@ def dp_metadata(privacy: Mapping[str, Any] | None, history: Sequence[Mapping[str
         "dp_noise_multiplier": dg.MetadataValue.float(float(privacy["noise_multiplier"])),
         "dp_max_grad_norm": dg.MetadataValue.float(float(privacy["max_grad_norm"])),
         "dp_epsilon_by_epoch": md_table(by_epoch),
+    }
+
+
+def cells_metadata(cells: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The end-of-fit probe: per (party, label class) cell the share of probe rows made with
+    that class (``cell_probe``) and the cells with none (``unproducible_cells``)."""
+    if cells is None:
+        return {}
+    table = pd.DataFrame(
+        [(party, value, share) for party, rates in cells["rates"].items()
+         for value, share in rates.items()],
+        columns=["party", "label_value", "share_of_probe_rows"])
+    return {
+        "unproducible_cells": json_value(list(cells["unproducible"])),
+        "cell_probe": md_table(table),
     }
