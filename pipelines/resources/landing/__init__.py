@@ -10,6 +10,11 @@
 """
 
 from pipelines.resources.landing.area import LandingArea
-from pipelines.resources.landing.party_stream import SOURCE_FILES, FileRows, PartyStream
+from pipelines.resources.landing.party_stream import (
+    SOURCE_FILES,
+    SOURCE_LINES,
+    FileRows,
+    PartyStream,
+)
 
-__all__ = ["SOURCE_FILES", "FileRows", "LandingArea", "PartyStream"]
+__all__ = ["SOURCE_FILES", "SOURCE_LINES", "FileRows", "LandingArea", "PartyStream"]

@@ -12,6 +12,19 @@ def as_text(value: object) -> object:
     return value if isinstance(value, str) or pd.isna(value) else str(value)
 
 
+def _has_wide_integer(column: pd.Series, numbers: pd.Series) -> bool:
+    """Whether a text column holds a whole number beyond int64 (such as 2**63 or 2**64): read as
+    a number it would change (wrap, or round to float), so the column is kept as written."""
+    if numbers.dtype.kind == "u":
+        return True
+    if numbers.dtype.kind != "f":
+        return False
+    large = numbers.abs() >= 2.0**63
+    if not large.any():
+        return False
+    return bool(column[large].astype(str).str.fullmatch(r"\s*[+-]?\d+\s*").any())
+
+
 @dataclass
 class ColumnScan:
     """What the first pass learns about one column across all of a party's files."""
@@ -21,6 +34,7 @@ class ColumnScan:
     has_missing: bool = False
     kinds: set[str] = field(default_factory=set)  # numpy kinds of the numbers seen
     other: bool = False  # a typed (Parquet) column that is neither number nor text
+    wide: bool = False  # a whole number written in the file that no int64 or float64 holds exactly
 
     def update(self, column: pd.Series) -> None:
         present = column.notna()
@@ -34,6 +48,7 @@ class ColumnScan:
                 self.all_numbers = False
             else:
                 self.kinds.add(numbers.dtype.kind)
+            self.wide = self.wide or _has_wide_integer(column, numbers)
         elif column.dtype.kind in "iuf":
             self.kinds.add(column.dtype.kind)
         else:
@@ -41,7 +56,7 @@ class ColumnScan:
 
     def dtype(self) -> np.dtype | None:
         """The column's final numeric dtype, or None when it stays as it is (text, other)."""
-        if self.other or not self.has_values or not self.all_numbers:
+        if self.other or self.wide or not self.has_values or not self.all_numbers:
             return None
         if self.kinds == {"i"} and not self.has_missing:
             return np.dtype("int64")
