@@ -194,3 +194,33 @@ def prepare_frame(
                 frame[name] = column.where(~column.index.isin(nul.index), None)
                 not_numbers[name] = nul
     return frame, not_numbers
+
+
+def _exact_integer(cell: Any) -> int:
+    text = str(cell).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return int(float(text))  # a float literal such as 9.2e18: the whole number it holds
+
+
+def exact_integers(frame: pd.DataFrame, raw: pd.DataFrame, spec: ContractSpec) -> pd.DataFrame:
+    """``frame`` with each ``int64`` contract column that GX saw as float64 made ``int64`` again,
+    from the cells as received: float64 rounds whole numbers beyond 2**53, so a text cell such as
+    ``9223372036854775807`` is read again exactly. Cells GX saw as gaps get 0: their rows broke
+    the not-null rule and are quarantined."""
+    out = frame
+    for name, kind in spec.column_types.items():
+        if kind != "int64" or name not in frame.columns or raw[name].dtype.kind not in "OUu":
+            continue
+        values = frame[name].to_numpy(dtype=float, na_value=np.nan)
+        gaps = np.isnan(values)
+        large = ~gaps & (np.abs(np.where(gaps, 0.0, values)) >= 2.0**53)
+        if not large.any():
+            continue
+        exact = np.where(gaps | large, 0.0, values).astype(np.int64)
+        for index in np.flatnonzero(large):
+            exact[index] = _exact_integer(raw[name].iat[index])
+        out = out.copy() if out is frame else out
+        out[name] = exact
+    return out

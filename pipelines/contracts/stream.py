@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts.gx import GxContext
-from pipelines.contracts.prepare import NumericScan, prepare_frame
+from pipelines.contracts.prepare import NumericScan, exact_integers, prepare_frame
 from pipelines.contracts.reasons import (
     exception_message,
     row_reason,
@@ -260,7 +260,7 @@ class ContractStream:
         self.rows += len(frame)
         self.chunks += 1
         self._keep(row_failures)
-        return ChunkOutcome(offset, raw, frame, row_failures)
+        return ChunkOutcome(offset, raw, exact_integers(frame, raw, self.spec), row_failures)
 
     def _keep(self, row_failures: pd.DataFrame) -> None:
         """Count a chunk's row failures and keep them up to ``keep_failures``."""

@@ -13,13 +13,14 @@ def as_text(value: object) -> object:
 
 
 def _has_wide_integer(column: pd.Series, numbers: pd.Series) -> bool:
-    """Whether a text column holds a whole number beyond int64 (such as 2**63 or 2**64): read as
-    a number it would change (wrap, or round to float), so the column is kept as written."""
+    """Whether a text column holds a whole number that a float64 does not hold exactly (beyond
+    2**53, such as 2**63 or 2**64): should the column become float64 (or wrap in int64), the
+    number would change, so the column is then kept as written."""
     if numbers.dtype.kind == "u":
         return True
-    if numbers.dtype.kind != "f":
+    if numbers.dtype.kind not in "if":
         return False
-    large = numbers.abs() >= 2.0**63
+    large = numbers.abs() >= 2.0**53
     if not large.any():
         return False
     return bool(column[large].astype(str).str.fullmatch(r"\s*[+-]?\d+\s*").any())
@@ -34,7 +35,7 @@ class ColumnScan:
     has_missing: bool = False
     kinds: set[str] = field(default_factory=set)  # numpy kinds of the numbers seen
     other: bool = False  # a typed (Parquet) column that is neither number nor text
-    wide: bool = False  # a whole number written in the file that no int64 or float64 holds exactly
+    wide: bool = False  # a whole number written in the file that float64 does not hold exactly
 
     def update(self, column: pd.Series) -> None:
         present = column.notna()
@@ -56,10 +57,12 @@ class ColumnScan:
 
     def dtype(self) -> np.dtype | None:
         """The column's final numeric dtype, or None when it stays as it is (text, other)."""
-        if self.other or self.wide or not self.has_values or not self.all_numbers:
+        if self.other or not self.has_values or not self.all_numbers:
             return None
         if self.kinds == {"i"} and not self.has_missing:
             return np.dtype("int64")
+        if self.wide:
+            return None  # float64 would round a whole number: kept as written
         if self.kinds == {"u"} and not self.has_missing:
             return np.dtype("uint64")
         return np.dtype("float64")

@@ -15,6 +15,7 @@ skipped so that the run can warn about them. Hidden entries (``.part.csv``) are 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
@@ -119,11 +120,12 @@ def open_landing(party: str, path: Path) -> BinaryIO:
     try:
         folder = os.open(path.parent, flags | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
-        raise refused_error(party, path.parent, f"cannot be opened as a folder ({exc.strerror})")
+        why = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be opened ({exc})"
+        raise refused_error(party, path.parent, f"{why}, not a folder") from exc
     try:
         fd = os.open(path.name, flags | os.O_NONBLOCK, dir_fd=folder)
     except OSError as exc:
-        if exc.errno in (getattr(os, "ELOOP", -1), getattr(os, "EMLINK", -1)):
+        if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW met a link
             raise refused_error(party, path, "is a symbolic link") from exc
         raise InvalidDataError(
             f"file {path.name!r}: cannot be opened ({exc.strerror})", party=party
