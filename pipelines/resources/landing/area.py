@@ -114,10 +114,16 @@ class LandingArea(dg.ConfigurableResource):
         listing = listing or self.listing(party)
         listing.raise_refused()
         if not listing.files:
-            skipped = f" (skipped: {', '.join(repr(n) for n in listing.skipped)})"
+            notes = []
+            if listing.skipped:
+                notes.append(f"skipped: {', '.join(repr(n) for n in listing.skipped)}")
+            if listing.hidden:
+                notes.append(
+                    f"hidden, so ignored until renamed: {', '.join(map(repr, listing.hidden))}"
+                )
             raise InvalidDataError(
                 f"no CSV or Parquet files in {self.party_dir(party)}"
-                + (skipped if listing.skipped else ""),
+                + (f" ({'; '.join(notes)})" if notes else ""),
                 party=party,
             )
         return listing.files

@@ -71,6 +71,7 @@ class FolderListing:
     files: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
 
     def raise_refused(self) -> None:
         if self.refused:
@@ -100,6 +101,7 @@ def list_folder(party: str, folder: Path) -> FolderListing:
     with os.scandir(folder) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
+                listing.hidden.append(entry.name)
                 continue
             path = Path(entry.path)
             if path.suffix.lower() not in DATA_SUFFIXES:

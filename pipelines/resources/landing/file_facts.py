@@ -68,8 +68,8 @@ def row_lines(party: str, path: Path, rows: int, facts: FileFacts) -> list[list[
         end = reader.line_num
         for record in reader:
             start, end = end + 1, reader.line_num
-            if not record:
-                continue  # a blank line, skipped as pandas skips it
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank or whitespace-only line, skipped as pandas skips it
             if not jumps or jumps[-1][1] + row - jumps[-1][0] != start:
                 jumps.append([row, start])
             row += 1
