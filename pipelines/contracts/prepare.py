@@ -213,6 +213,8 @@ def exact_integers(frame: pd.DataFrame, raw: pd.DataFrame, spec: ContractSpec) -
     for name, kind in spec.column_types.items():
         if kind != "int64" or name not in frame.columns or raw[name].dtype.kind not in "OUu":
             continue
+        if frame[name].dtype.kind not in "fu":
+            continue  # left as text (no value is a number): a schema failure, never written
         values = frame[name].to_numpy(dtype=float, na_value=np.nan)
         gaps = np.isnan(values)
         large = ~gaps & (np.abs(np.where(gaps, 0.0, values)) >= 2.0**53)

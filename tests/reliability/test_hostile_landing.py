@@ -22,6 +22,7 @@ from ingest_harness import resources, run_ingest
 from landing_checks import assert_accounted, assert_refused, csv_bytes, lsnapshot, party_dir
 
 from pipelines.defs.ingest import party_sensor
+from pipelines.resources.landing import LandingArea
 from tests.pipelines.party_fixtures import adult_slice, needs_adult
 
 pytestmark = needs_adult
@@ -246,3 +247,19 @@ def assert_refused_keeping_the_last_table(run, path: Path) -> None:
     said = f"[party='shifty'] refused '{path}': it is a FIFO (named pipe), not a regular file"
     assert said in run.log
     assert len(run.table("validated")) == ROWS  # the last good table stays
+
+
+def test_a_file_that_grows_between_the_scan_and_the_read_is_refused(tmp_path):
+    folder = party_dir(tmp_path, "growing")
+    (folder / "rows.csv").write_bytes(csv_bytes())
+    stream = LandingArea(root=str(tmp_path / "landing")).stream_party("growing")
+    with (folder / "rows.csv").open("ab") as more:  # the producer is still writing
+        more.write(csv_bytes(20, 25).split(b"\n", 1)[1])
+
+    with pytest.raises(ValueError) as raised:
+        list(stream.chunks())
+
+    assert str(raised.value) == (
+        "[party='growing'] file 'rows.csv': changed while it was being read (12 rows, then 17); "
+        "read it again once it is complete"
+    )
