@@ -189,6 +189,8 @@ def _landing_profiles(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     for party in parties:
         start = time.perf_counter()
         stream = landing.stream_party(party)  # read in chunks: memory holds one chunk
+        for warning in stream.warnings:  # files skipped, files landed twice
+            _progress(f"warning: {warning}")
         discrete = args.discrete or [c for c in contract.discrete_columns if c in stream.columns]
         profiles[party] = profile_party_chunks(stream.chunks(), label,
                                                discrete_columns=discrete or None, party=party)

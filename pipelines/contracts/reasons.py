@@ -32,8 +32,12 @@ def short(value: Any, limit: int = 80) -> str:
 
 
 def _is_infinite(value: Any) -> bool:
-    number = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
-    return bool(pd.notna(number) and np.isinf(float(number)))
+    """Whether a cell is an infinite number, or a number beyond float64 (``1e999``)."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return False
+    return bool(np.isinf(number))
 
 
 def not_a_number_reason(value: Any, column: str) -> str:

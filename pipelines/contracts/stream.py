@@ -3,8 +3,8 @@
 - a first pass over the numeric columns that are not integers already
   (:func:`~pipelines.contracts.prepare.scan_numbers`) decides for every chunk alike whether a
   column holds no number at all (then it stays text and fails its type rule, as it would on the
-  whole table) and whether an ``int64`` column holds a fractional number (then the validated table
-  keeps it as ``float64``);
+  whole table); a number an ``int64`` column cannot hold (a fraction, a whole number beyond the
+  int64 range) fails its row, so the validated table keeps the contract's types;
 - GX then runs every rule except the row count on each chunk with ``result_format=COMPLETE``;
   every row-level rule returns the index of each row it rejects, and those indexes are the only
   source of row failures. Only rules whose verdict on the table is their verdict on each chunk are
@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts.gx import GxContext
-from pipelines.contracts.prepare import NumericScan, prepare_frame
+from pipelines.contracts.prepare import NumericScan, exact_integers, prepare_frame
 from pipelines.contracts.reasons import (
     exception_message,
-    not_a_number_reason,
     row_reason,
     schema_messages,
     short,
@@ -204,7 +203,11 @@ class ContractStream:
         raw: pd.DataFrame,
         not_numbers: dict[str, pd.Series],
     ) -> list[tuple[int, str, str, Any, str]]:
-        """``(chunk row, rule, column, value, reason)`` of each row a row-level rule rejected."""
+        """``(chunk row, rule, column, value, reason)`` of each row a row-level rule rejected.
+
+        ``not_numbers``: per column, the reasons of the cells hidden from GX by
+        :func:`prepare_frame`; the not-null rule reports them with these reasons.
+        """
         kind, kwargs = outcome.expectation_config.type, dict(outcome.expectation_config.kwargs)
         columns = columns_of(kwargs)
         if len(indexes) != unexpected:
@@ -219,8 +222,8 @@ class ContractStream:
         for index in indexes:
             row = int(index)
             if text is not None and row in text.index:
-                value = raw.at[row, column]  # the text that is not a number
-                reason = not_a_number_reason(value, column)
+                value = raw.at[row, column]  # the cell as written
+                reason = str(text.at[row])
             else:
                 values = [frame.at[row, c] for c in columns]  # the value as GX saw it
                 value = values[0] if len(values) == 1 else tuple(values)
@@ -257,7 +260,7 @@ class ContractStream:
         self.rows += len(frame)
         self.chunks += 1
         self._keep(row_failures)
-        return ChunkOutcome(offset, raw, frame, row_failures)
+        return ChunkOutcome(offset, raw, exact_integers(frame, raw, self.spec), row_failures)
 
     def _keep(self, row_failures: pd.DataFrame) -> None:
         """Count a chunk's row failures and keep them up to ``keep_failures``."""

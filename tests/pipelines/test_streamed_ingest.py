@@ -4,7 +4,6 @@ the table is cut into chunks, and the chunked tables are written atomically."""
 from __future__ import annotations
 
 import json
-import logging
 
 import numpy as np
 import pandas as pd
@@ -160,22 +159,26 @@ def test_stored_tables_do_not_depend_on_the_chunk_size(tmp_path):
     assert many.validated_dtypes == validated.dtypes.to_dict()
 
 
-def test_a_fractional_number_keeps_its_column_float_only_if_the_row_is_valid(tmp_path, caplog):
+def test_a_fractional_number_in_a_whole_number_column_fails_its_row_not_the_column_type(
+    tmp_path,
+):
     rows = adult_slice(0, 20).astype(object)
-    rows.loc[3, "capital-gain"] = "12.5"  # a valid row: the column stays float64
+    rows.loc[3, "capital-gain"] = "12.5"  # the contract types it int64: a row failure
     rows.loc[12, "hours-per-week"] = "40.5"
-    rows.loc[12, "income"] = "maybe"  # ... but this row is quarantined: hours stay int64
+    rows = infer_column_types(rows)
+    assert rows["capital-gain"].dtype == "float64"  # as the landing reader types it
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.defs.ingest.split"):
-        _, store = _split(tmp_path, rows, 7)
+    split, store = _split(tmp_path, rows, 7)
 
-    validated = store.read_validated("p")
-    assert validated["capital-gain"].dtype == "float64"
+    validated, quarantine = store.read_validated("p"), store.read_quarantine("p")
+    assert validated["capital-gain"].dtype == "int64"
     assert validated["hours-per-week"].dtype == "int64"
-    assert validated["capital-gain"].iloc[3] == 12.5
-    assert "column capital-gain holds fractional numbers" in caplog.text
-    assert "hours-per-week holds" not in caplog.text
-    assert len(validated) == 19
+    assert len(validated) == 18 and split.rows_quarantined == 2
+    assert quarantine["_reason"].tolist() == [
+        "fractional value 12.5 in whole-number (int64) column capital-gain",
+        "fractional value 40.5 in whole-number (int64) column hours-per-week",
+    ]
+    assert quarantine["_value"].tolist() == ["12.5", "40.5"]
 
 
 def test_a_schema_break_leaves_the_stored_tables_as_they_were(tmp_path):

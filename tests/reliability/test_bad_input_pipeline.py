@@ -220,7 +220,7 @@ def test_bad_cell_is_quarantined_with_file_row_column_value(bad_cells, kind):
     assert (hit["_file"], hit["_column"], hit["_value"], hit["_reason"]) == (
         "rows.csv", column, value, reason
     )
-    said = f"file 'rows.csv' row {index + 1}, column '{column}', value {value}: {reason}"
+    said = f"file 'rows.csv' line {index + 2}, column '{column}', value {value}: {reason}"
     assert said in run.check.description  # the check result names it ...
     assert said in run.log  # ... and so does the run log (check verdict and asset warning)
     original = adult_slice(0, ROWS)

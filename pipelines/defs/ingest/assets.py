@@ -21,7 +21,6 @@ from pipelines.defs.ingest.split import ContractBreachError, split_party_table
 from pipelines.defs.ingest.table_metadata import raw_table_metadata
 from pipelines.partitions import party_partitions
 from pipelines.resources import LandingArea, PartyStore
-from pipelines.resources.landing import SOURCE_FILES
 from pipelines.resources.party_store import RAW
 
 
@@ -43,16 +42,23 @@ def raw_party_table(
     party = context.partition_key
     stream = landing.stream_party(party)
     text = {name: pa.string() for name in stream.columns if stream.is_text(name)}
-    attrs = {SOURCE_FILES: stream.source_files()}
+    attrs = stream.attrs()
+    for warning in stream.warnings:
+        context.log.warning(warning)
     with party_store.writer(party, RAW, types=text, attrs=attrs) as writer:
         for chunk in stream.chunks():
             writer.write(chunk)
         dtypes, stored = writer.dtypes, writer.commit()
     context.log.info(f"party {party}: read {writer.rows} rows from {len(stream.files)} file(s)")
     return dg.MaterializeResult(
-        metadata=raw_table_metadata(
-            party, writer.rows, dtypes, stream.files, landing.party_dir(party), stored
-        )
+        metadata={
+            **raw_table_metadata(
+                party, writer.rows, dtypes, stream.files, landing.party_dir(party), stored
+            ),
+            "landing_warnings": dg.MetadataValue.md(
+                "\n".join(f"- {w}" for w in stream.warnings) or "none"
+            ),
+        }
     )
 
 

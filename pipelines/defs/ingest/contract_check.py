@@ -30,6 +30,16 @@ def _failures_table(failures: list[tuple[str | None, str]]) -> dg.MetadataValue:
     return md_table(frame)
 
 
+#: How many columns and schema problems a check description spells out (10 000 extra columns
+#: would otherwise make a description of several hundred kilobytes).
+SHOWN_PROBLEMS = 20
+
+
+def _capped(items: list[str], separator: str) -> str:
+    more = len(items) - SHOWN_PROBLEMS
+    return separator.join(items[:SHOWN_PROBLEMS]) + (f" (and {more} more)" if more > 0 else "")
+
+
 def contract_check_result(
     party: str, raw: pd.DataFrame | ChunkedTable, result: ContractResult
 ) -> dg.AssetCheckResult:
@@ -47,8 +57,10 @@ def contract_check_result(
     }
     if not result.schema_ok:
         columns = sorted({c for c, _ in result.schema_failures if c is not None})
-        problems = "; ".join(
-            f"column {c!r}: {m}" if c is not None else m for c, m in result.schema_failures
+        named = _capped(list(map(repr, columns)), ", ")
+        problems = _capped(
+            [f"column {c!r}: {m}" if c is not None else m for c, m in result.schema_failures],
+            "; ",
         )
         return dg.AssetCheckResult(
             check_name=CHECK_NAME,
@@ -56,8 +68,7 @@ def contract_check_result(
             severity=dg.AssetCheckSeverity.ERROR,
             description=(
                 f"party {party!r}{files_phrase(raw)}: table breaks contract "
-                f"{result.suite_name!r} (columns {', '.join(map(repr, columns)) or '-'}): "
-                f"{problems}"
+                f"{result.suite_name!r} (columns {named or '-'}): {problems}"
             ),
             metadata={
                 **common,

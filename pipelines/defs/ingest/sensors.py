@@ -1,9 +1,11 @@
 """Discover parties in the landing area and keep their ingest up to date.
 
-The sensor's cursor maps each party to a fingerprint of its landing files (names, sizes and
-modification times). A party folder that appears becomes a new partition and gets a run; a party
-whose files change gets a new run. Producers should drop files atomically (write under a hidden
-name such as ``.part.csv``, then rename): hidden files are ignored.
+The sensor's cursor maps each party to a fingerprint of its landing files (names, sizes,
+modification times and file types, from ``lstat``: a file replaced by a link or a FIFO counts as
+a change, and the run it triggers refuses it). A party folder that appears becomes a new
+partition and gets a run; a party whose files change gets a new run. Producers should drop files
+atomically (write under a hidden name such as ``.part.csv``, then rename): hidden files are
+ignored.
 """
 
 
@@ -30,7 +32,7 @@ ingest_job = dg.define_asset_job(
 
 
 def fingerprint_digest(fingerprint: Mapping[str, list[int]]) -> str:
-    """A short stable digest of a party's ``{file: [size, mtime_ns]}`` fingerprint."""
+    """A short stable digest of a party's ``{file: [size, mtime_ns, file type]}`` fingerprint."""
     text = json.dumps(fingerprint, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -56,6 +55,10 @@ def scan_table_numbers(
     return contracts.scan_numbers(table.chunks(columns) if columns else [], spec, columns)
 
 
+def _known(value: Any) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
 @dataclass(frozen=True)
 class PartySplit:
     """How a party's raw table was split into validated and quarantined rows (both stored).
@@ -77,10 +80,11 @@ class PartySplit:
             return ""
         shown = self.quarantine_sample.head(limit)
         parts = [
-            f"{where(f if isinstance(f, str) else None, r)}, column {c!r}, value {v}: {why}"
-            for f, r, c, v, why in zip(
-                shown["_file"], shown["_file_row"], shown["_column"], shown["_value"],
-                shown["_reason"], strict=True,
+            f"{where(f if isinstance(f, str) else None, r, _known(n))}, column {c!r}, "
+            f"value {v}: {why}"
+            for f, r, n, c, v, why in zip(
+                shown["_file"], shown["_file_row"], shown["_file_line"], shown["_column"],
+                shown["_value"], shown["_reason"], strict=True,
             )
         ]
         more = self.rows_quarantined - len(shown)
@@ -113,12 +117,10 @@ class PartySplit:
         }
 
 
-def _validated_types(
-    column_types: Mapping[str, str], as_float: Collection[str]
-) -> dict[str, pa.DataType]:
+def _validated_types(column_types: Mapping[str, str]) -> dict[str, pa.DataType]:
     types = {}
     for name, kind in column_types.items():
-        if kind == "int64" and name not in as_float:
+        if kind == "int64":
             types[name] = pa.int64()
         elif kind in contracts.NUMERIC_TYPES:
             types[name] = pa.float64()
@@ -138,10 +140,11 @@ def _quarantine_chunk(table: ChunkedTable, outcome: contracts.ChunkOutcome) -> p
     quarantine = outcome.quarantine_frame()
     quarantine.attrs.clear()  # the file list describes the raw table, not this part of it
     places = locate_rows(table, outcome.failed_rows)
-    quarantine["_file"] = pd.Series([f for f, _ in places], index=quarantine.index, dtype=object)
-    quarantine["_file_row"] = pd.Series(
-        [r for _, r in places], index=quarantine.index, dtype="Int64"
-    )
+    quarantine["_file"] = pd.Series([p[0] for p in places], index=quarantine.index, dtype=object)
+    for position, name in enumerate(("_file_row", "_file_line"), start=1):
+        quarantine[name] = pd.Series(
+            [p[position] for p in places], index=quarantine.index, dtype="Int64"
+        )
     return quarantine
 
 
@@ -158,27 +161,23 @@ def _breach(party: str, table: ChunkedTable, result: contracts.ContractResult) -
 
 
 class _Split:
-    """The running state of one split: the writers, the fractions kept, the quarantine sample."""
+    """The running state of one split: the writers and the quarantine sample."""
 
     def __init__(self, party: str, table: ChunkedTable, spec, numbers, validated, quarantine):
         self.party, self.table, self.spec, self.numbers = party, table, spec, numbers
         self.validated, self.quarantine = validated, quarantine
-        self.kept_fractions: set[str] = set()
         self.samples: list[pd.DataFrame] = []
         self.sampled = 0
 
     def add(self, chunk: pd.DataFrame, outcome: contracts.ChunkOutcome) -> None:
         """Store a chunk's validated and quarantined rows."""
-        good = outcome.validated_frame(self.spec.column_types, self.numbers.fractional)
+        good = outcome.validated_frame(self.spec.column_types)
         bad = _quarantine_chunk(self.table, outcome)
         if len(good) + len(bad) != len(chunk):
             raise RowAccountingError(
                 f"party {self.party!r}: a chunk of {len(chunk)} rows from row {outcome.offset} "
                 f"split into {len(good)} validated and {len(bad)} quarantined rows"
             )
-        for name in self.numbers.fractional - self.kept_fractions:
-            if (good[name] % 1 != 0).any():
-                self.kept_fractions.add(name)
         self.validated.write(good)
         self.quarantine.write(bad)
         if self.quarantine.empty is None:
@@ -188,19 +187,9 @@ class _Split:
             self.sampled += len(self.samples[-1])
 
     def settle_types(self, types: dict[str, pa.DataType]) -> dict[str, Any]:
-        """Fix the validated table's dtypes once every chunk is in; returns them."""
-        whole = sorted(self.numbers.fractional - self.kept_fractions)
-        if whole:  # the fractional numbers were all in quarantined rows: integers after all
-            types.update({name: pa.int64() for name in whole})
-            self.validated.rewrite(
-                lambda df: df.astype(dict.fromkeys(whole, "int64")), types=types
-            )
-        for name in sorted(self.kept_fractions):
-            logger.warning("column %s holds fractional numbers; kept as float64, not int64", name)
+        """The validated table's dtypes (the contract's), once every chunk is in."""
         self.validated.empty = _empty_validated(types)
-        dtypes = dict(self.validated.dtypes) or _empty_validated(types).dtypes.to_dict()
-        dtypes.update({name: np.dtype("int64") for name in whole})
-        return dtypes
+        return dict(self.validated.dtypes) or _empty_validated(types).dtypes.to_dict()
 
     def sample(self) -> pd.DataFrame:
         if self.samples:
@@ -231,13 +220,15 @@ def split_party_table(
     table = as_chunked(raw)
     spec = contracts.contract_spec(suite_path)
     numbers = scan_table_numbers(table, suite_path)
-    types = _validated_types(spec.column_types, numbers.fractional)
+    types = _validated_types(spec.column_types)
     stream = contracts.ContractStream(suite_path, numbers=numbers, keep_failures=SHOWN_FAILURES)
     reason_types = {name: pa.string() for name in (*contracts.QUARANTINE_COLUMNS, "_file")}
     with (
         party_store.writer(party, VALIDATED, types=types) as validated,
-        party_store.writer(party, QUARANTINE, types={**reason_types, "_file_row": pa.int64()})
-        as quarantine,
+        party_store.writer(
+            party, QUARANTINE,
+            types={**reason_types, "_file_row": pa.int64(), "_file_line": pa.int64()},
+        ) as quarantine,
     ):
         split = _Split(party, table, spec, numbers, validated, quarantine)
         for chunk in table.chunks():

@@ -7,6 +7,8 @@ one is at fault, the column.
 from __future__ import annotations
 
 import csv
+import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +16,9 @@ import pandas as pd
 
 from dagan_core.errors import InvalidDataError
 from pipelines import settings
+from pipelines.resources.landing.entries import CSV_SUFFIXES, PARQUET_SUFFIXES, open_landing
 
-CSV_SUFFIXES = (".csv",)
-PARQUET_SUFFIXES = (".parquet", ".pq")
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "file_chunks", "file_columns"]
 _LIKELY_DELIMITERS = (";", "\t", "|")
 
 
@@ -50,10 +52,12 @@ def _check_header(party: str, path: Path, columns: list[str]) -> None:
 
 def _read_csv_header(party: str, path: Path) -> list[str]:
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        with io.TextIOWrapper(
+            open_landing(party, path), encoding="utf-8-sig", newline=""
+        ) as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as exc:
-        raise fail(f"is not UTF-8 text ({_first_bad_utf8(path)})", party, path) from exc
+        raise fail(f"is not UTF-8 text ({_first_bad_utf8(party, path)})", party, path) from exc
     except csv.Error as exc:
         raise fail(f"cannot parse the header line: {exc}", party, path) from exc
     if header is None:
@@ -62,9 +66,9 @@ def _read_csv_header(party: str, path: Path) -> list[str]:
     return header
 
 
-def _first_bad_utf8(path: Path) -> str:
+def _first_bad_utf8(party: str, path: Path) -> str:
     """Where the first byte sequence that is not UTF-8 sits (read line by line, not all at once)."""
-    with path.open("rb") as handle:
+    with open_landing(party, path) as handle:
         for number, line in enumerate(handle, start=1):
             try:
                 line.decode("utf-8")
@@ -74,16 +78,28 @@ def _first_bad_utf8(path: Path) -> str:
     return "a byte sequence is not valid UTF-8"
 
 
-def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
-    """A CSV file in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows, every cell as text."""
+def _csv_chunks(party: str, path: Path, nul: bool = False) -> Iterator[pd.DataFrame]:
+    """A CSV file in chunks of ``DAGAN_INGEST_CHUNK_ROWS`` rows, every cell as text.
+
+    ``nul``: the file holds NUL bytes; it is read with pandas' Python parser, which keeps them
+    (the C parser ends a cell at the first one), so that the contract sees and reports them.
+    """
     header = _read_csv_header(party, path)
+    with open_landing(party, path) as handle:
+        yield from _csv_handle_chunks(party, path, handle, header, nul)
+
+
+def _csv_handle_chunks(
+    party: str, path: Path, handle, header: list[str], nul: bool
+) -> Iterator[pd.DataFrame]:
     try:
         reader = pd.read_csv(
-            path,
+            handle,
             dtype=str,
             encoding="utf-8-sig",
             chunksize=settings.ingest_chunk_rows(),
             skip_blank_lines=True,
+            engine="python" if nul else "c",
         )
         with reader:
             for chunk in reader:
@@ -103,11 +119,18 @@ def _csv_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
                     )
                 yield chunk
     except UnicodeDecodeError as exc:
-        raise fail(f"is not UTF-8 text ({_first_bad_utf8(path)})", party, path) from exc
+        raise fail(f"is not UTF-8 text ({_first_bad_utf8(party, path)})", party, path) from exc
     except pd.errors.EmptyDataError as exc:
         raise fail("is empty (no header line)", party, path) from exc
     except pd.errors.ParserError as exc:
         raise fail(f"cannot be parsed as CSV: {exc}", party, path) from exc
+
+
+def _arrow_source(handle) -> object:
+    """What Arrow reads an opened landing file from: its ``/proc/self/fd`` entry where there is
+    one (the inode already checked, read by Arrow's own buffered reader), else the handle."""
+    proc = f"/proc/self/fd/{handle.fileno()}"
+    return proc if os.path.exists(proc) else handle
 
 
 def _parquet_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
@@ -116,10 +139,11 @@ def _parquet_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
-        _check_header(party, path, list(parquet.schema_arrow.names))
-        for batch in parquet.iter_batches(batch_size=settings.ingest_chunk_rows()):
-            yield batch.to_pandas()
+        with open_landing(party, path) as handle:
+            parquet = pq.ParquetFile(_arrow_source(handle))
+            _check_header(party, path, list(parquet.schema_arrow.names))
+            for batch in parquet.iter_batches(batch_size=settings.ingest_chunk_rows()):
+                yield batch.to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise fail(f"cannot be read as Parquet: {exc}", party, path) from exc
 
@@ -130,7 +154,8 @@ def file_columns(party: str, path: Path) -> list[str]:
         import pyarrow.parquet as pq
 
         try:
-            names = list(pq.ParquetFile(path).schema_arrow.names)
+            with open_landing(party, path) as handle:
+                names = list(pq.ParquetFile(_arrow_source(handle)).schema_arrow.names)
         except (pa.ArrowException, OSError) as exc:
             raise fail(f"cannot be read as Parquet: {exc}", party, path) from exc
         _check_header(party, path, names)
@@ -138,7 +163,7 @@ def file_columns(party: str, path: Path) -> list[str]:
     return _read_csv_header(party, path)
 
 
-def file_chunks(party: str, path: Path) -> Iterator[pd.DataFrame]:
+def file_chunks(party: str, path: Path, nul: bool = False) -> Iterator[pd.DataFrame]:
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return _parquet_chunks(party, path)
-    return _csv_chunks(party, path)
+    return _csv_chunks(party, path, nul)

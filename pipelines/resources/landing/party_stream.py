@@ -11,12 +11,21 @@ import numpy as np
 import pandas as pd
 
 from pipelines.resources.landing.column_scan import ColumnScan, as_text
-from pipelines.resources.landing.file_readers import fail, file_chunks, file_columns
+from pipelines.resources.landing.file_facts import FileFacts, file_facts, row_lines
+from pipelines.resources.landing.file_readers import (
+    PARQUET_SUFFIXES,
+    fail,
+    file_chunks,
+    file_columns,
+)
 
 #: ``DataFrame.attrs`` key of a party table read from the landing area: ``[[file, rows], ...]`` in
 #: row order. It is stored with the raw table (Parquet keeps ``attrs``) so that a quarantined row
 #: can name the file and data row it came from.
 SOURCE_FILES = "source_files"
+#: ``DataFrame.attrs`` key: ``{csv file: [[data row, line], ...]}``, where each CSV file's data
+#: rows start in the file (see :func:`~pipelines.resources.landing.file_facts.row_lines`).
+SOURCE_LINES = "source_lines"
 
 
 class FileRows(NamedTuple):
@@ -45,6 +54,9 @@ class PartyStream:
     files: list[FileRows]
     numeric: dict[str, np.dtype | None]
     scans: dict[str, ColumnScan] = field(repr=False)
+    facts: list[FileFacts] = field(default_factory=list, repr=False)
+    lines: dict[str, list[list[int]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -53,6 +65,10 @@ class PartyStream:
     def source_files(self) -> list[list[Any]]:
         """``[[file, rows], ...]``, the value of ``attrs[SOURCE_FILES]`` of the party's table."""
         return [[c.file, c.rows] for c in self.files]
+
+    def attrs(self) -> dict[str, Any]:
+        """The ``attrs`` of the party's raw table: files with their rows, CSV rows' lines."""
+        return {SOURCE_FILES: self.source_files(), SOURCE_LINES: dict(self.lines)}
 
     def is_text(self, name: str) -> bool:
         """Whether a column is kept as text (its values as written)."""
@@ -79,9 +95,10 @@ class PartyStream:
 
     def arrays(self) -> Iterator[dict[str, np.ndarray]]:
         """Like :meth:`chunks`, each chunk as one array per column (no frame is built)."""
-        for path, expected in zip(self.paths, self.files, strict=True):
+        facts = self.facts or [None] * len(self.paths)
+        for path, expected, fact in zip(self.paths, self.files, facts, strict=True):
             rows = 0
-            for chunk in file_chunks(self.party, path):
+            for chunk in file_chunks(self.party, path, nul=fact is not None and fact.nul):
                 rows += len(chunk)
                 if rows > expected.rows:
                     break
@@ -110,7 +127,11 @@ def scan_party(party: str, paths: list[Path]) -> PartyStream:
     columns: list[str] = []
     scans: dict[str, ColumnScan] = {}
     counts: list[FileRows] = []
+    facts: list[FileFacts] = []
+    lines: dict[str, list[list[int]]] = {}
     for path in paths:
+        fact = file_facts(party, path)
+        facts.append(fact)
         names = file_columns(party, path)
         if not columns:
             columns = names
@@ -125,12 +146,35 @@ def scan_party(party: str, paths: list[Path]) -> PartyStream:
                 column=(missing or extra)[0],
             )
         rows = 0
-        for chunk in file_chunks(party, path):
+        for chunk in file_chunks(party, path, nul=fact.nul):
             rows += len(chunk)
             for name in columns:
                 scans[name].update(chunk[name])
         if rows == 0:
             raise fail("has a header but no data rows", party, path)
         counts.append(FileRows(path.name, rows))
+        if path.suffix.lower() not in PARQUET_SUFFIXES:
+            found = row_lines(party, path, rows, fact)
+            if found is not None:
+                lines[path.name] = found
     numeric = {name: scans[name].dtype() for name in columns}
-    return PartyStream(party, list(paths), columns, counts, numeric, scans)
+    return PartyStream(
+        party, list(paths), columns, counts, numeric, scans, facts, lines,
+        _same_content(party, paths, facts),
+    )
+
+
+def _same_content(party: str, paths: list[Path], facts: list[FileFacts]) -> list[str]:
+    """A warning for each file whose bytes are those of an earlier file of the party."""
+    first: dict[str, Path] = {}
+    warnings = []
+    for path, fact in zip(paths, facts, strict=True):
+        if fact.digest in first:
+            warnings.append(
+                f"party {party!r}: file {path.name!r} has the same content as "
+                f"{first[fact.digest].name!r} (sha256 {fact.digest[:12]}); both are ingested, so "
+                "its rows count twice: remove one of them if it landed twice by mistake"
+            )
+        else:
+            first[fact.digest] = path
+    return warnings
