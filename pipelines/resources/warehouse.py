@@ -1,26 +1,22 @@
 """The shared DuckDB warehouse, published copy-on-write so readers and writers never contend.
 
 DuckDB allows one read-write process *or* any number of read-only processes per database file.
-Analysts keep read-only sessions open on the warehouse, so the pipeline never opens the published
-file for writing. Every write is one *write cycle*:
+Analysts keep read-only sessions open on the warehouse, so the pipeline never opens a published
+file for writing. Every write is one *write cycle*
+(:mod:`pipelines.resources.warehouse_publishing`): under an exclusive ``flock`` on
+``<warehouse>.lock`` it copies the pipeline's own master file, applies the change to the copy,
+writes the result as a new *generation* file (mode 0444) and moves the published link
+``<warehouse>`` onto it. The files and what happens to a published file that someone opened
+read-write are described in :mod:`pipelines.resources.warehouse_files`.
 
-1. take an exclusive ``flock`` on ``<warehouse>.lock`` (serialises writers across processes and
-   threads; two partitions materialising in parallel simply queue);
-2. copy the published file to a fresh temporary file in the same folder;
-3. open the copy read-write, apply the change, ``CHECKPOINT`` (no WAL left behind), close;
-4. ``os.replace`` the copy onto the published path (atomic on POSIX), release the lock.
+A reader that is already connected keeps the snapshot it opened (it holds the old file); a new
+connection, even a plain ``duckdb.connect(path, read_only=True)`` made in a process that still
+holds an older one, opens the new generation: duckdb caches database instances by the file the
+link resolves to, and every publish writes a new file. Verified against duckdb 2.0.0 in
+tests/pipelines/test_warehouse.py.
 
-The cycle itself is :mod:`pipelines.resources.warehouse_publishing`; what a cycle can change is
-:class:`~pipelines.resources.warehouse_writer.WarehouseWriter`; shared SQL text and catalog
-queries are :mod:`pipelines.resources.warehouse_sql`.
-
-A reader that is already connected keeps the snapshot it opened (it holds the old inode); a new
-connection sees the new file. Verified against duckdb 2.0.0 in tests/pipelines/test_warehouse.py.
-
-Caveat: the duckdb Python client caches database instances by path inside one process, so a
-second plain ``duckdb.connect(path, read_only=True)`` made while an older one is still open in the
-same process returns the *old* snapshot. :meth:`Warehouse.read_only_connection` avoids that by
-attaching the file read-only to a fresh in-memory instance each time.
+What a cycle can change is :class:`~pipelines.resources.warehouse_writer.WarehouseWriter`;
+shared SQL text and catalog queries are :mod:`pipelines.resources.warehouse_sql`.
 """
 
 from __future__ import annotations
@@ -36,6 +32,7 @@ import pandas as pd
 from pydantic import Field
 
 from pipelines import settings
+from pipelines.resources.warehouse_files import Layout, foreign_write
 from pipelines.resources.warehouse_publishing import copy_on_write
 from pipelines.resources.warehouse_sql import (
     catalog_name,
@@ -93,6 +90,18 @@ class Warehouse(dg.ConfigurableResource):
         """
         if not self.file.exists():
             raise FileNotFoundError(f"no warehouse published yet at {self.file}")
+        current = Layout(self.file).current()
+        if current is not None and foreign_write(Layout(self.file), current):
+            self.restore()  # a read-write session left its traces: set them aside, republish
+        try:
+            return self._attach()
+        except duckdb.IOException as err:
+            if "WAL" not in str(err) and "lock" not in str(err):
+                raise
+        self.restore()
+        return self._attach()
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
         try:
             con.execute(
@@ -103,6 +112,12 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
             raise
         return con
+
+    def restore(self) -> None:
+        """Republish the pipeline's own copy unchanged; a published file that was written outside
+        the pipeline is set aside (kept, and named in a warning), never deleted."""
+        with self.write_cycle():
+            pass
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run one read-only query on the published snapshot and return a DataFrame."""

@@ -100,7 +100,10 @@ def test_reader_in_another_process_survives_a_materialization(warehouse: Warehou
 def test_no_temporary_files_or_wal_left_behind(warehouse: Warehouse) -> None:
     replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
     names = sorted(p.name for p in warehouse.file.parent.iterdir())
-    assert names == ["dagan_warehouse.duckdb", "dagan_warehouse.duckdb.lock"]
+    assert names == ["dagan_warehouse.duckdb", "dagan_warehouse.duckdb.d",
+                     "dagan_warehouse.duckdb.lock"]
+    inside = sorted(p.name for p in (warehouse.file.parent / "dagan_warehouse.duckdb.d").iterdir())
+    assert inside == ["dagan_warehouse.g000001.duckdb", "master.duckdb", "published.json"]
 
 
 def test_replace_partition_is_idempotent_and_keeps_other_versions(warehouse: Warehouse) -> None:
@@ -148,11 +151,12 @@ def test_read_only_connection_is_never_a_stale_cached_snapshot(warehouse: Wareho
             warehouse,
             "rows", _rows("v2", 2), "model_version", "v2", schema="synthetic"
         )
-        # duckdb caches instances by path inside a process: a plain second connect is stale ...
+        # duckdb caches instances by the file a path resolves to, and every publish writes a new
+        # file: a plain second connect made while the first is open sees the new data ...
         again = duckdb.connect(str(warehouse.file), read_only=True)
-        assert again.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 3
+        assert again.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 5
         again.close()
-        # ... the resource's connections are not, and an open one keeps its snapshot.
+        # ... so do the resource's connections, and an open one keeps its snapshot.
         assert _count(warehouse) == 5
         assert held.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 3
         with pytest.raises(duckdb.Error):
