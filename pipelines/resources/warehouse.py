@@ -41,9 +41,15 @@ from pipelines.resources.warehouse_sql import (
     quote_literal,
     table_columns,
 )
-from pipelines.resources.warehouse_writer import WarehouseWriter
+from pipelines.resources.warehouse_staging import Staged, read_staged, stage, unstage
+from pipelines.resources.warehouse_writer import (
+    SchemaMismatchError,
+    WarehouseWriter,
+    check_same_columns,
+    check_single_key,
+)
 
-__all__ = ["Warehouse", "WarehouseWriter"]
+__all__ = ["SchemaMismatchError", "Staged", "Warehouse", "WarehouseWriter"]
 
 T = TypeVar("T")
 
@@ -76,6 +82,36 @@ class Warehouse(dg.ConfigurableResource):
         """Run ``fn(writer)`` inside one write cycle and publish its changes; returns its result."""
         with self.write_cycle() as writer:
             return fn(writer)
+
+    # ------------------------------------------------------------------ staging
+    def stage_partition(
+        self, table: str, df: pd.DataFrame, key_column: str, key_value: str, schema: str = "main"
+    ) -> int:
+        """Stage one key's rows of ``schema.table``, unpublished, until a write cycle publishes
+        them with :meth:`WarehouseWriter.replace_partition` (see
+        :mod:`pipelines.resources.warehouse_staging`). Returns the row count.
+
+        Raises:
+            ValueError: if ``df`` lacks ``key_column`` or holds another key's rows.
+            SchemaMismatchError: if the published table has other columns (nothing is staged).
+        """
+        check_single_key(df, key_column, key_value, f"{schema}.{table}")
+        if self.file.exists():
+            with self.read_only_connection() as con:
+                published = [r[0] for r in table_columns(con, table, schema)]
+            if published:
+                check_same_columns(published, list(df.columns), f"{schema}.{table}",
+                                   f"{key_column} {key_value!r}")
+        stage(Layout(self.file), schema, table, df, key_value)
+        return len(df)
+
+    def staged_partition(self, table: str, key_value: str, schema: str = "main") -> Staged | None:
+        """The staged, unpublished rows of one key of ``schema.table`` (None: none staged)."""
+        return read_staged(Layout(self.file), schema, table, key_value)
+
+    def unstage(self, staged: Staged) -> bool:
+        """Drop a staged partition after its rows were published (kept if staged again since)."""
+        return unstage(staged)
 
     # ------------------------------------------------------------------ reading
     def read_only_connection(self) -> duckdb.DuckDBPyConnection:

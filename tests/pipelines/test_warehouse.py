@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.resources.warehouse import Warehouse
+from pipelines.resources.warehouse import SchemaMismatchError, Warehouse
 from tests.pipelines.warehouse_writes import (
     columns,
     comment_on,
@@ -118,12 +118,19 @@ def test_replace_partition_is_idempotent_and_keeps_other_versions(warehouse: War
     assert (_count(warehouse, "v1"), _count(warehouse, "v2")) == (1, 2)
 
 
-def test_replace_partition_adds_new_columns(warehouse: Warehouse) -> None:
+def test_replace_partition_refuses_other_columns_naming_them(warehouse: Warehouse) -> None:
     replace_partition(warehouse, "rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
-    wider = _rows("v2", 2).assign(extra=1.5)
-    replace_partition(warehouse, "rows", wider, "model_version", "v2", schema="synthetic")
-    got = warehouse.query("SELECT model_version, extra FROM synthetic.rows ORDER BY 1")
-    assert got["extra"].isna().tolist() == [True, True, False, False]
+    before = warehouse.file.read_bytes()
+    wider = _rows("v2", 2).assign(extra=1.5).drop(columns="x")
+    with pytest.raises(SchemaMismatchError) as refused:
+        replace_partition(warehouse, "rows", wider, "model_version", "v2", schema="synthetic")
+    assert str(refused.value).startswith(
+        "synthetic.rows: the rows of model_version 'v2' do not have the table's columns: "
+        "missing ['x'], not in the table ['extra']"
+    )
+    assert warehouse.file.read_bytes() == before  # never widened with NULL padding
+    assert columns(warehouse, "rows", "synthetic") == [
+        ("model_version", "VARCHAR"), ("x", "BIGINT"), ("party", "VARCHAR")]
 
 
 def test_replace_partition_rejects_foreign_keys(warehouse: Warehouse) -> None:
@@ -170,7 +177,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from pipelines.resources.warehouse import Warehouse
+    from pipelines.resources.warehouse import SchemaMismatchError, Warehouse
     from tests.pipelines.warehouse_writes import replace_partition
     wh = Warehouse(path=sys.argv[1])
     for i in range(int(sys.argv[3])):
@@ -183,7 +190,8 @@ _WRITER = textwrap.dedent(
 
 def test_concurrent_publishers_never_lose_a_change(warehouse: Warehouse) -> None:
     rounds = 4
-    replace_partition(warehouse, "rows", _rows("seed", 1), "model_version", "seed", "synthetic")
+    seed = pd.DataFrame({"model_version": ["seed"], "x": [0]})  # the writers' columns
+    replace_partition(warehouse, "rows", seed, "model_version", "seed", "synthetic")
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(warehouse.file), f"proc{k}", str(rounds)],
