@@ -179,4 +179,4 @@ def test_reader_and_two_parallel_materializations(tmp_path):
     for snapshot in map(_signatures, report["seen"]):
         assert tuple(snapshot["v1"]) in {old["v1"], new["v1"]}
         assert "v2" not in snapshot or tuple(snapshot["v2"]) == new["v2"]
-    assert not list(warehouse.file.parent.glob("*.writing-*"))
+    assert not list(warehouse.file.parent.glob("**/*.writing-*"))
