@@ -79,8 +79,14 @@ class Layout:
                       if _GENERATION.search(p.name))
 
     def next_number(self) -> int:
+        """Never a number used before, even by a generation that was set aside: duckdb caches a
+        database by its file name, so a reused name could serve an old snapshot."""
         numbers = [int(m.group(1)) for p in self.generations()
                    if (m := _GENERATION.search(p.name))]
+        try:
+            numbers.append(int(json.loads(self.manifest.read_text()).get("number", 0)))
+        except (OSError, ValueError):
+            pass
         return max(numbers, default=0) + 1
 
 
@@ -142,10 +148,11 @@ def fingerprint(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def record_published(layout: Layout, generation: Path) -> None:
+def record_published(layout: Layout, generation: Path, number: int) -> None:
     """Write the manifest of a freshly written generation (atomically)."""
     tmp = layout.manifest.with_name(layout.manifest.name + TMP_MARK)
-    tmp.write_text(json.dumps({"generation": generation.name, **fingerprint(generation)}))
+    tmp.write_text(json.dumps({"generation": generation.name, "number": number,
+                               **fingerprint(generation)}))
     os.replace(tmp, layout.manifest)
 
 

@@ -90,17 +90,19 @@ def _publish(layout: files.Layout, tmp: Path) -> None:
     """Write the next generation from ``tmp``, point the published link at it, keep ``tmp`` as
     the master and retire older generations."""
     files.fsync(tmp)
-    generation = layout.generation(layout.next_number())
+    number = layout.next_number()
+    generation = layout.generation(number)
     staged = generation.with_name(generation.name + TMP_MARK)
     files.copy_file(tmp, staged)
     os.chmod(staged, 0o444)
     files.fsync(staged)
     os.replace(staged, generation)
-    files.record_published(layout, generation)
+    files.record_published(layout, generation, number)
     link = layout.published.with_name(layout.published.name + TMP_MARK + "link")
     files.remove(link)
     os.symlink(os.path.relpath(generation, layout.published.parent), link)
     os.replace(link, layout.published)
+    os.chmod(tmp, 0o600)  # no reader is ever pointed at the master
     os.replace(tmp, layout.master)
     files.fsync(layout.folder)
     files.fsync(layout.published.parent)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -100,6 +102,44 @@ def test_read_write_session_is_set_aside_and_nothing_is_lost(
     folder = warehouse.file.parent / "dagan_warehouse.duckdb.d"
     assert not list(folder.glob("*.wal")) and not Path(f"{warehouse.file}.wal").exists()
     assert warehouse.file.resolve().stat().st_mode & 0o777 == 0o444
+    # generation names are never reused (duckdb caches databases by file name)
+    assert warehouse.file.resolve().name == "dagan_warehouse.g000003.duckdb"
+
+
+def test_read_write_connect_of_another_user_is_refused_by_the_file_mode() -> None:
+    """What stops most damage up front: a published generation is mode 0444, so an analyst's
+    plain ``duckdb.connect(path)`` (read-write by default) fails; read-only works."""
+    as_other = []
+    if os.geteuid() == 0:  # root ignores file modes: run the analyst as nobody
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv")
+        as_other = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    folder = Path(tempfile.mkdtemp(prefix="dagan-wh-"))
+    try:
+        folder.chmod(0o1777)  # the folder itself would let the analyst write a WAL
+        wh = Warehouse(path=str(folder / "dagan_warehouse.duckdb"))
+        assert _materialize(wh, "v1", 3).success
+        (folder / "dagan_warehouse.duckdb.d").chmod(0o1777)
+        code = textwrap.dedent(
+            f"""
+            import duckdb
+            try:
+                duckdb.connect({str(wh.file)!r})
+            except duckdb.IOException as err:
+                print(err)
+            con = duckdb.connect({str(wh.file)!r}, read_only=True)
+            print(con.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0])
+            """
+        )
+        done = subprocess.run([*as_other, sys.executable, "-c", code], capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
+        refusal, count = done.stdout.strip().splitlines()
+        assert refusal == (f'IO Error: Cannot open file "{wh.file.resolve()}": Permission denied')
+        assert count == "3"
+        assert not list(folder.glob("**/*.wal"))
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_live_read_write_session_does_not_block_readers_or_publishing(
