@@ -22,6 +22,7 @@ shared SQL text and catalog queries are :mod:`pipelines.resources.warehouse_sql`
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ from pipelines.resources.warehouse_writer import (
 __all__ = ["SchemaMismatchError", "Staged", "Warehouse", "WarehouseWriter"]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -128,14 +130,20 @@ class Warehouse(dg.ConfigurableResource):
             raise FileNotFoundError(f"no warehouse published yet at {self.file}")
         current = Layout(self.file).current()
         if current is not None and foreign_write(Layout(self.file), current):
-            self.restore()  # a read-write session left its traces: set them aside, republish
+            self._try_restore()  # a read-write session left its traces: set them aside
         try:
             return self._attach()
         except duckdb.IOException as err:
             if "WAL" not in str(err) and "lock" not in str(err):
                 raise
-        self.restore()
+        self._try_restore()
         return self._attach()
+
+    def _try_restore(self) -> None:
+        try:
+            self.restore()
+        except OSError as err:  # e.g. a reader without write access to the warehouse folder
+            logger.warning("could not republish the warehouse %s: %s", self.file, err)
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")

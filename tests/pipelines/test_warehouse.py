@@ -250,3 +250,15 @@ def test_reading_before_anything_was_published_names_the_file(warehouse: Warehou
     with pytest.raises(FileNotFoundError, match="dagan_warehouse.duckdb"):
         warehouse.read_only_connection()
     assert not table_exists(warehouse, "rows", "synthetic")
+
+
+def test_a_warehouse_from_before_generations_is_adopted(warehouse: Warehouse) -> None:
+    warehouse.file.parent.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse.file))  # a plain file, as published before generations
+    con.execute("CREATE SCHEMA synthetic")
+    con.execute("CREATE TABLE synthetic.rows AS SELECT 'v0' AS model_version, 7 AS x, 'p' AS party")
+    con.close()
+    replace_partition(warehouse, "rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
+    assert warehouse.file.is_symlink()
+    assert warehouse.file.resolve().name == "dagan_warehouse.g000001.duckdb"
+    assert (_count(warehouse, "v0"), _count(warehouse, "v1")) == (1, 2)
