@@ -29,6 +29,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The analysts' SQL models (dbt_like_sql/): one file = one warehouse table.
+SQL_MODELS_DIR = REPO_ROOT / "dbt_like_sql"
 
 
 def landing_dir() -> Path:

@@ -8,8 +8,10 @@
 Commands: ``.tables`` (tables with their comments), ``.describe schema.table`` (columns, types
 and comments), ``.reconnect`` (see newly published data), ``.quit``.
 
-The file is attached read-only: the pipeline can publish meanwhile (copy-on-write); this session
-keeps the snapshot it opened until it reconnects. A failing statement prints ``error: ...`` and,
+The file is attached read-only: the pipeline can publish meanwhile (each publish writes a new
+file and moves the warehouse link onto it); this session keeps the snapshot it opened until it
+reconnects. A published file that someone opened read-write is set aside (and named in a warning)
+before the session starts. A failing statement prints ``error: ...`` and,
 outside the interactive mode, makes the exit status 1.
 """
 

@@ -19,7 +19,7 @@ Conventions (see dbt_like_sql/README.md):
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,6 +251,47 @@ def build_sql_model_assets(
     return assets
 
 
+def build_model(w: WarehouseWriter, model: SqlModel, warn: Callable[[str], object]) -> int:
+    """Inside a write cycle: build one model's table with its COMMENTs; returns its row count.
+
+    Raises:
+        SqlModelError: when the built columns differ from the documented ones.
+    """
+    rows = w.create_table_as(model.table, model.sql, model.schema, model.comment)
+    built = table_columns(w.con, model.table, model.schema, ("column_name", "data_type"))
+    for warning in check_columns(model, built):
+        warn(warning)
+    undocumented = w.comment_columns(model.table, model.column_comments, model.schema)
+    if undocumented:
+        warn(f"{model.name}: columns without a description: {undocumented}")
+    return rows
+
+
+def build_all_models(
+    w: WarehouseWriter, root: Path, warn: Callable[[str], object]
+) -> dict[str, int]:
+    """Inside a write cycle: rebuild every model under ``root``, each after the models it reads;
+    returns ``schema.table`` -> rows. A model whose source tables do not exist yet is skipped."""
+    models = {m.name: m for m in discover_sql_models(root)}
+    built: dict[str, int] = {}
+    pending = dict(models)
+    while pending:
+        ready = [m for m in pending.values()
+                 if not any(r in pending and r != m.name for r in m.reads)]
+        if not ready:
+            raise SqlModelError(f"{root}: models read each other in a circle: {sorted(pending)}")
+        for model in ready:
+            del pending[model.name]
+            if all(r in built if r in models else _exists(w, r) for r in model.reads):
+                built[model.name] = build_model(w, model, warn)
+    return built
+
+
+def _exists(w: WarehouseWriter, name: str) -> bool:
+    schema, _, table = name.partition(".")
+    return bool(table_columns(w.con, table, schema))
+
+
 def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.AssetsDefinition:
     metadata: dict[str, object] = {
         "sql_file": dg.MetadataValue.path(str(model.path)),
@@ -272,17 +313,7 @@ def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.
         metadata=metadata,
     )
     def _build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        def build(w: WarehouseWriter) -> int:
-            rows = w.create_table_as(model.table, model.sql, model.schema, model.comment)
-            built = table_columns(w.con, model.table, model.schema, ("column_name", "data_type"))
-            for warning in check_columns(model, built):
-                context.log.warning(warning)
-            undocumented = w.comment_columns(model.table, model.column_comments, model.schema)
-            if undocumented:
-                context.log.warning(f"{model.name}: columns without a description: {undocumented}")
-            return rows
-
-        rows = warehouse.publish(build)
+        rows = warehouse.publish(lambda w: build_model(w, model, context.log.warning))
         context.log.info(f"built {model.name}: {rows} rows")
         return dg.MaterializeResult(
             value=model.name,

@@ -1,19 +1,24 @@
 """The warehouse's copy-on-write write cycle (see :mod:`pipelines.resources.warehouse`).
 
-One cycle: take an exclusive ``flock`` on ``<warehouse>.lock``, copy the published file to a
-fresh temporary file in the same folder, hand out a read-write connection on the copy, then
-``CHECKPOINT``, close and ``os.replace`` the copy onto the published path. A cycle whose block
-raises publishes nothing and removes its copy; copies left by a writer that died mid-cycle are
-removed by the next lock holder.
+One cycle, under an exclusive ``flock`` on ``<warehouse>.lock``:
+
+1. remove copies left by a writer that died mid-cycle; set aside any published generation that
+   was written outside the pipeline (:mod:`pipelines.resources.warehouse_files`);
+2. copy the pipeline's master file to a fresh temporary file and hand out a read-write connection
+   on it;
+3. ``CHECKPOINT`` and close; copy it to the next generation (mode 0444), record it, point the
+   published link at it (``os.replace`` of a link: atomic), make it the master, and remove the
+   older generations (open readers keep theirs until they close).
+
+A cycle whose block raises publishes nothing and removes its copy. A copy that cannot be written
+(full disk) is removed and the error names it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -22,11 +27,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.resources import warehouse_files as files
 from pipelines.resources.warehouse_sql import catalog_name, quote_literal
 
-logger = logging.getLogger(__name__)
-
-TMP_MARK = ".writing-"
+TMP_MARK = files.TMP_MARK
 _process_lock = threading.Lock()  # flock already serialises threads; this keeps waits cheap
 
 
@@ -39,12 +43,14 @@ def lock_file(published: Path) -> Path:
 def copy_on_write(published: Path, lock_timeout_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
     """One locked copy-on-write cycle of ``published``; the change is published only if the
     block succeeds. Yields a connection whose current catalog is the private copy."""
-    published.parent.mkdir(parents=True, exist_ok=True)
+    layout = files.Layout(published)
+    layout.folder.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(lock_file(published), lock_timeout_s):
-        remove_stale_copies(published)
-        tmp = published.with_name(f"{published.name}{TMP_MARK}{uuid.uuid4().hex}")
-        if published.exists():
-            shutil.copyfile(published, tmp)
+        files.remove_stale_copies(layout)
+        base = _base(layout)
+        tmp = layout.folder / f"{layout.stem}{TMP_MARK}{uuid.uuid4().hex}.duckdb"
+        if base is not None:
+            files.copy_file(base, tmp)
         con = duckdb.connect(":memory:")
         ok = False
         try:
@@ -55,13 +61,52 @@ def copy_on_write(published: Path, lock_timeout_s: float) -> Iterator[duckdb.Duc
             ok = True
         finally:
             con.close()
-            if ok:
-                _fsync(tmp)
-                os.replace(tmp, published)
-                _fsync(published.parent)
-            else:
-                _remove(tmp)
-            _remove(Path(str(tmp) + ".wal"))
+            files.remove(files.wal_of(tmp))
+            try:
+                if ok:
+                    _publish(layout, tmp)
+            finally:
+                files.remove(tmp)
+
+
+def _base(layout: files.Layout) -> Path | None:
+    """The file the cycle starts from: the master; before the first generation, a plain file at
+    the published path (set aside first when someone wrote to it)."""
+    current = layout.current()
+    if current is not None and current.exists():
+        reason = files.foreign_write(layout, current)
+        if reason:
+            files.set_aside(layout, current, reason)
+    if layout.master.exists():
+        return layout.master
+    if layout.published.is_file() and not layout.published.is_symlink():
+        if files.wal_of(layout.published).exists():
+            return files.set_aside(layout, layout.published, "a write-ahead log lies beside it")
+        return layout.published
+    return None
+
+
+def _publish(layout: files.Layout, tmp: Path) -> None:
+    """Write the next generation from ``tmp``, point the published link at it, keep ``tmp`` as
+    the master and retire older generations."""
+    files.fsync(tmp)
+    number = layout.next_number()
+    generation = layout.generation(number)
+    staged = generation.with_name(generation.name + TMP_MARK)
+    files.copy_file(tmp, staged)
+    os.chmod(staged, 0o444)
+    files.fsync(staged)
+    os.replace(staged, generation)
+    files.record_published(layout, generation, number)
+    link = layout.published.with_name(layout.published.name + TMP_MARK + "link")
+    files.remove(link)
+    os.symlink(os.path.relpath(generation, layout.published.parent), link)
+    os.replace(link, layout.published)
+    os.chmod(tmp, 0o600)  # no reader is ever pointed at the master
+    os.replace(tmp, layout.master)
+    files.fsync(layout.folder)
+    files.fsync(layout.published.parent)
+    files.retire_generations(layout, keep=generation)
 
 
 @contextlib.contextmanager
@@ -83,24 +128,3 @@ def exclusive_lock(path: Path, timeout_s: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def remove_stale_copies(published: Path) -> None:
-    """Copies left by a writer that died mid-cycle (only the lock holder may write copies)."""
-    for stale in published.parent.glob(f"{published.name}{TMP_MARK}*"):
-        logger.warning("removing stale warehouse copy %s", stale)
-        _remove(stale)
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
-def _fsync(path: Path) -> None:
-    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
+import pandas as pd
 
 
 def quote_ident(name: str) -> str:
@@ -65,3 +67,17 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
+
+
+def frame_schema(df: pd.DataFrame, comments: dict[str, str]) -> dg.TableSchema:
+    """``dg.TableSchema`` of the table ``df`` would make in DuckDB (types as DuckDB names them)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("_frame", df)
+        rows = con.execute("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM _frame)"
+                           ).fetchall()
+    finally:
+        con.close()
+    return dg.TableSchema(
+        columns=[dg.TableColumn(n, t, description=comments.get(n) or None) for n, t in rows]
+    )

@@ -1,6 +1,6 @@
 """What a write cycle of the warehouse can do to its private copy (see
-:mod:`pipelines.resources.warehouse_publishing`): replace one partition's rows, build a table
-from a query, set table and column COMMENTs."""
+:mod:`pipelines.resources.warehouse_publishing`): replace one partition's rows (never changing the
+table's columns), build a table from a query, set table and column COMMENTs."""
 
 from __future__ import annotations
 
@@ -44,12 +44,14 @@ class WarehouseWriter:
 
         Deletes that key's rows, then inserts ``df`` by column name, in one transaction, so
         re-materialising a partition is idempotent and other keys' rows are untouched. The table is
-        created from ``df`` on first use; columns new in ``df`` are added (older rows get NULL).
+        created from ``df`` on first use; after that ``df`` must have the table's columns (in any
+        order): a table never mixes schemas.
 
         Raises:
             ValueError: if ``df`` lacks ``key_column`` or holds another key's rows.
+            SchemaMismatchError: if ``df``'s columns are not the table's, naming both sides.
         """
-        _check_single_key(df, key_column, key_value, f"{schema}.{table}")
+        check_single_key(df, key_column, key_value, f"{schema}.{table}")
         self.ensure_schema(schema)
         target = qualified(schema, table)
         self.con.register(_INCOMING, df)
@@ -57,7 +59,8 @@ class WarehouseWriter:
             self.con.execute("BEGIN TRANSACTION")
             if not table_exists(self.con, table, schema):
                 self.con.execute(f"CREATE TABLE {target} AS SELECT * FROM {_INCOMING} LIMIT 0")
-            self._add_new_columns(table, schema)
+            check_same_columns(column_names(self.con, table, schema), list(df.columns),
+                               f"{schema}.{table}", f"{key_column} {key_value!r}")
             self.con.execute(
                 f"DELETE FROM {target} WHERE CAST({quote_ident(key_column)} AS VARCHAR) = ?",
                 [str(key_value)],
@@ -73,17 +76,6 @@ class WarehouseWriter:
         if comment:
             self.comment_on(table, comment, schema=schema)
         return len(df)
-
-    def _add_new_columns(self, table: str, schema: str) -> None:
-        """Add to ``schema.table`` the incoming frame's columns it lacks."""
-        existing = set(column_names(self.con, table, schema))
-        for name, dtype in self.con.execute(
-            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {_INCOMING})"
-        ).fetchall():
-            if name not in existing:
-                self.con.execute(
-                    f"ALTER TABLE {qualified(schema, table)} ADD COLUMN {quote_ident(name)} {dtype}"
-                )
 
     def create_table_as(
         self, table: str, select_sql: str, schema: str = "main", comment: str | None = None
@@ -121,7 +113,29 @@ class WarehouseWriter:
         return [c for c in columns if not comments.get(c)]
 
 
-def _check_single_key(df: pd.DataFrame, key_column: str, key_value: str, name: str) -> None:
+class SchemaMismatchError(ValueError):
+    """Rows whose columns are not those of the warehouse table they were meant for."""
+
+
+def check_same_columns(table_columns: list[str], incoming: list[str], table: str,
+                       what: str) -> None:
+    """Refuse rows whose column names differ from the table's (order does not matter).
+
+    Raises:
+        SchemaMismatchError: naming the missing and the unexpected columns.
+    """
+    missing = [c for c in table_columns if c not in incoming]
+    extra = [c for c in incoming if c not in table_columns]
+    if missing or extra:
+        raise SchemaMismatchError(
+            f"{table}: the rows of {what} do not have the table's columns: missing "
+            f"{missing}, not in the table {extra} (the table has {len(table_columns)} columns, "
+            f"the rows {len(incoming)}). A table holds one schema: nothing was published. Give "
+            "this dataset its own warehouse (or schema), or drop the table to start it afresh"
+        )
+
+
+def check_single_key(df: pd.DataFrame, key_column: str, key_value: str, name: str) -> None:
     if key_column not in df.columns:
         raise ValueError(f"{name}: frame has no key column {key_column!r}")
     values = set(df[key_column].astype(str).unique())

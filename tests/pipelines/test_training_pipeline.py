@@ -224,7 +224,9 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
     )
     assert sampled.value == {"model_version": "direct", "rows": 120}
     assert sampled.metadata["rows_per_party"].value == {"party_0": 80, "party_1": 40}
-    assert table_exists(warehouse, "rows", "synthetic")
+    # staged for the evaluation, which publishes them with the version's metrics
+    assert len(warehouse.staged_partition("rows", "direct", "synthetic").frame) == 120
+    assert not table_exists(warehouse, "rows", "synthetic")
 
 
 def test_model_asset_reports_dp_epsilon(tmp_path: Path) -> None:

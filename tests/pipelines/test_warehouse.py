@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.resources.warehouse import Warehouse
+from pipelines.resources.warehouse import SchemaMismatchError, Warehouse
 from tests.pipelines.warehouse_writes import (
     columns,
     comment_on,
@@ -100,7 +100,10 @@ def test_reader_in_another_process_survives_a_materialization(warehouse: Warehou
 def test_no_temporary_files_or_wal_left_behind(warehouse: Warehouse) -> None:
     replace_partition(warehouse, "rows", _rows("v1", 3), "model_version", "v1", schema="synthetic")
     names = sorted(p.name for p in warehouse.file.parent.iterdir())
-    assert names == ["dagan_warehouse.duckdb", "dagan_warehouse.duckdb.lock"]
+    assert names == ["dagan_warehouse.duckdb", "dagan_warehouse.duckdb.d",
+                     "dagan_warehouse.duckdb.lock"]
+    inside = sorted(p.name for p in (warehouse.file.parent / "dagan_warehouse.duckdb.d").iterdir())
+    assert inside == ["dagan_warehouse.g000001.duckdb", "master.duckdb", "published.json"]
 
 
 def test_replace_partition_is_idempotent_and_keeps_other_versions(warehouse: Warehouse) -> None:
@@ -115,12 +118,19 @@ def test_replace_partition_is_idempotent_and_keeps_other_versions(warehouse: War
     assert (_count(warehouse, "v1"), _count(warehouse, "v2")) == (1, 2)
 
 
-def test_replace_partition_adds_new_columns(warehouse: Warehouse) -> None:
+def test_replace_partition_refuses_other_columns_naming_them(warehouse: Warehouse) -> None:
     replace_partition(warehouse, "rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
-    wider = _rows("v2", 2).assign(extra=1.5)
-    replace_partition(warehouse, "rows", wider, "model_version", "v2", schema="synthetic")
-    got = warehouse.query("SELECT model_version, extra FROM synthetic.rows ORDER BY 1")
-    assert got["extra"].isna().tolist() == [True, True, False, False]
+    before = warehouse.file.read_bytes()
+    wider = _rows("v2", 2).assign(extra=1.5).drop(columns="x")
+    with pytest.raises(SchemaMismatchError) as refused:
+        replace_partition(warehouse, "rows", wider, "model_version", "v2", schema="synthetic")
+    assert str(refused.value).startswith(
+        "synthetic.rows: the rows of model_version 'v2' do not have the table's columns: "
+        "missing ['x'], not in the table ['extra']"
+    )
+    assert warehouse.file.read_bytes() == before  # never widened with NULL padding
+    assert columns(warehouse, "rows", "synthetic") == [
+        ("model_version", "VARCHAR"), ("x", "BIGINT"), ("party", "VARCHAR")]
 
 
 def test_replace_partition_rejects_foreign_keys(warehouse: Warehouse) -> None:
@@ -148,11 +158,12 @@ def test_read_only_connection_is_never_a_stale_cached_snapshot(warehouse: Wareho
             warehouse,
             "rows", _rows("v2", 2), "model_version", "v2", schema="synthetic"
         )
-        # duckdb caches instances by path inside a process: a plain second connect is stale ...
+        # duckdb caches instances by the file a path resolves to, and every publish writes a new
+        # file: a plain second connect made while the first is open sees the new data ...
         again = duckdb.connect(str(warehouse.file), read_only=True)
-        assert again.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 3
+        assert again.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 5
         again.close()
-        # ... the resource's connections are not, and an open one keeps its snapshot.
+        # ... so do the resource's connections, and an open one keeps its snapshot.
         assert _count(warehouse) == 5
         assert held.execute("SELECT count(*) FROM synthetic.rows").fetchone()[0] == 3
         with pytest.raises(duckdb.Error):
@@ -166,7 +177,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from pipelines.resources.warehouse import Warehouse
+    from pipelines.resources.warehouse import SchemaMismatchError, Warehouse
     from tests.pipelines.warehouse_writes import replace_partition
     wh = Warehouse(path=sys.argv[1])
     for i in range(int(sys.argv[3])):
@@ -179,7 +190,8 @@ _WRITER = textwrap.dedent(
 
 def test_concurrent_publishers_never_lose_a_change(warehouse: Warehouse) -> None:
     rounds = 4
-    replace_partition(warehouse, "rows", _rows("seed", 1), "model_version", "seed", "synthetic")
+    seed = pd.DataFrame({"model_version": ["seed"], "x": [0]})  # the writers' columns
+    replace_partition(warehouse, "rows", seed, "model_version", "seed", "synthetic")
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(warehouse.file), f"proc{k}", str(rounds)],
@@ -238,3 +250,15 @@ def test_reading_before_anything_was_published_names_the_file(warehouse: Warehou
     with pytest.raises(FileNotFoundError, match="dagan_warehouse.duckdb"):
         warehouse.read_only_connection()
     assert not table_exists(warehouse, "rows", "synthetic")
+
+
+def test_a_warehouse_from_before_generations_is_adopted(warehouse: Warehouse) -> None:
+    warehouse.file.parent.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse.file))  # a plain file, as published before generations
+    con.execute("CREATE SCHEMA synthetic")
+    con.execute("CREATE TABLE synthetic.rows AS SELECT 'v0' AS model_version, 7 AS x, 'p' AS party")
+    con.close()
+    replace_partition(warehouse, "rows", _rows("v1", 2), "model_version", "v1", schema="synthetic")
+    assert warehouse.file.is_symlink()
+    assert warehouse.file.resolve().name == "dagan_warehouse.g000001.duckdb"
+    assert (_count(warehouse, "v0"), _count(warehouse, "v1")) == (1, 2)

@@ -1,5 +1,6 @@
 """Concurrency: an analyst holds a read-only session on the warehouse while two processes
-materialize different model versions' synthetic rows at the same time.
+materialize and publish different model versions (synthetic rows, then the evaluation that
+publishes them with the version's metrics) at the same time.
 
 Every process succeeds, nobody sees a lock error, and every snapshot a reader opens holds, for each
 model version, either all of its old rows or all of its new rows, never a mix.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.evaluation.assets import utility_metrics
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.defs.training.assets import dagan_model
 from pipelines.defs.training.config import TrainingConfig
@@ -62,20 +64,24 @@ _PUBLISH = textwrap.dedent(
     import torch
     torch.set_num_threads(1)
     import dagster as dg
+    from pipelines.defs.evaluation.assets import utility_metrics
     from pipelines.defs.synthesis.assets import synthetic_table
     from pipelines.resources.model_store import ModelStore
+    from pipelines.resources.party_store import PartyStore
     from pipelines.resources.warehouse import Warehouse
-    models, warehouse, version, seed, rows = sys.argv[1:6]
+    models, warehouse, version, seed, rows, parties, test_set = sys.argv[1:8]
     print("ready", flush=True)
     sys.stdin.readline()  # start together with the other materialization
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("model_versions", [version])
         result = dg.materialize(
-            [synthetic_table], partition_key=version, instance=instance,
+            [synthetic_table, utility_metrics], partition_key=version, instance=instance,
             resources={"model_store": ModelStore(root=models),
+                       "party_store": PartyStore(root=parties),
                        "warehouse": Warehouse(path=warehouse)},
-            run_config=dg.RunConfig(
-                ops={"synthetic_table": {"config": {"rows": int(rows), "seed": int(seed)}}}),
+            run_config=dg.RunConfig(ops={
+                "synthetic_table": {"config": {"rows": int(rows), "seed": int(seed)}},
+                "utility_metrics": {"config": {"models": ["lr"], "test_set_path": test_set}}}),
         )
     sys.exit(0 if result.success else 1)
     """
@@ -90,13 +96,17 @@ def _start(code: str, *args: str) -> subprocess.Popen:
 
 
 def _materialize_here(models: ModelStore, warehouse: Warehouse, version: str, seed: int) -> bool:
+    parties = PartyStore(root=str(models.root_dir.parent / "parties"))
+    test_set = models.root_dir.parent / "test_set.csv"
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("model_versions", [version])
         return dg.materialize(
-            [synthetic_table], partition_key=version, instance=instance,
-            resources={"model_store": models, "warehouse": warehouse},
-            run_config=dg.RunConfig(
-                ops={"synthetic_table": {"config": {"rows": ROWS, "seed": seed}}}),
+            [synthetic_table, utility_metrics], partition_key=version, instance=instance,
+            resources={"model_store": models, "party_store": parties, "warehouse": warehouse},
+            run_config=dg.RunConfig(ops={
+                "synthetic_table": {"config": {"rows": ROWS, "seed": seed}},
+                "utility_metrics": {"config": {"models": ["lr"],
+                                               "test_set_path": str(test_set)}}}),
         ).success
 
 
@@ -121,13 +131,9 @@ def _two_versions(tmp_path) -> tuple[ModelStore, Warehouse]:
         party_store=parties, model_store=models,
     )
     shutil.copytree(models.version_dir("v1"), models.version_dir("v2"))
+    adult_slice(1000, 1300).to_csv(tmp_path / "test_set.csv", index=False)
     warehouse = Warehouse(path=str(tmp_path / "wh" / "dagan_warehouse.duckdb"))
-    from pipelines.defs.synthesis.config import SynthesisConfig
-
-    synthetic_table(
-        context=dg.build_asset_context(partition_key="v1"),
-        config=SynthesisConfig(rows=ROWS, seed=1), model_store=models, warehouse=warehouse,
-    )
+    assert _materialize_here(models, warehouse, "v1", seed=1)
     return models, warehouse
 
 
@@ -135,7 +141,8 @@ def test_reader_and_two_parallel_materializations(tmp_path):
     models = ModelStore(root=str(tmp_path / "models"))
     warehouse = Warehouse(path=str(tmp_path / "wh" / "dagan_warehouse.duckdb"))
     # the other process imports while this one trains; both materialize once it is ready
-    other = _start(_PUBLISH, str(models.root_dir), str(warehouse.file), "v2", "1", str(ROWS))
+    other = _start(_PUBLISH, str(models.root_dir), str(warehouse.file), "v2", "1", str(ROWS),
+                   str(tmp_path / "parties"), str(tmp_path / "test_set.csv"))
     stop = tmp_path / "stop"
     analyst = None
     try:
@@ -172,4 +179,4 @@ def test_reader_and_two_parallel_materializations(tmp_path):
     for snapshot in map(_signatures, report["seen"]):
         assert tuple(snapshot["v1"]) in {old["v1"], new["v1"]}
         assert "v2" not in snapshot or tuple(snapshot["v2"]) == new["v2"]
-    assert not list(warehouse.file.parent.glob("*.writing-*"))
+    assert not list(warehouse.file.parent.glob("**/*.writing-*"))

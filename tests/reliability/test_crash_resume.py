@@ -266,7 +266,8 @@ def test_killed_warehouse_writer_leaves_the_published_file_readable_and_unchange
 
     proc = _start(_KILLED_WAREHOUSE_WRITE, str(warehouse.file))
     _wait_for_line(proc, "inside")
-    assert list(tmp_path.glob("wh.duckdb.writing-*"))  # the writer's private copy exists
+    copies = tmp_path / "wh.duckdb.d"
+    assert list(copies.glob("*.writing-*"))  # the writer's private copy exists
     _kill(proc)
 
     assert hashlib.sha256(warehouse.file.read_bytes()).hexdigest() == before
@@ -277,5 +278,5 @@ def test_killed_warehouse_writer_leaves_the_published_file_readable_and_unchange
     more = pd.DataFrame({"model_version": ["v2"], "x": [10]})
     replace_partition(warehouse, "rows", more, "model_version", "v2", schema="synthetic")
     assert time.monotonic() - started < 10
-    assert not list(tmp_path.glob("wh.duckdb.writing-*"))
+    assert not list(copies.glob("*.writing-*")) and not list(tmp_path.glob("*.writing-*"))
     assert warehouse.query("SELECT count(*) AS n FROM synthetic.rows")["n"].iloc[0] == 4

@@ -9,7 +9,7 @@ from pipelines.defs.evaluation.assets import utility_metrics
 from pipelines.defs.synthesis.assets import synthetic_table
 from pipelines.factories.sql_models import build_sql_model_assets
 
-SQL_ROOT = settings.REPO_ROOT / "dbt_like_sql"
+SQL_ROOT = settings.SQL_MODELS_DIR
 
 #: Warehouse tables written by pipeline assets, for dependency inference.
 SOURCES: dict[str, dg.AssetKey] = {

@@ -2,10 +2,13 @@
 ``synthetic_privacy`` check read off the same privacy report."""
 
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
+import pandas as pd
 
+from pipelines import settings
 from pipelines.defs.evaluation.config import EvaluationConfig
 from pipelines.defs.evaluation.metrics_frames import headline, metrics_tables
 from pipelines.defs.evaluation.metrics_schema import (
@@ -22,14 +25,34 @@ from pipelines.defs.evaluation.scoring import (
     score,
 )
 from pipelines.defs.synthesis.assets import synthetic_table
+from pipelines.defs.synthesis.rows_schema import COMMENT as ROWS_COMMENT
 from pipelines.defs.synthesis.rows_schema import KEY, SCHEMA, TABLE
+from pipelines.defs.synthesis.rows_schema import column_comments as rows_column_comments
 from pipelines.defs.training.assets import TRAINING_SUMMARY
+from pipelines.factories.sql_models import build_all_models
 from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions
 from pipelines.plots import utility_bars
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
-from pipelines.resources.warehouse import Warehouse
+from pipelines.resources.warehouse import Warehouse, WarehouseWriter
+
+
+def publish_version(w: WarehouseWriter, version: str, rows: pd.DataFrame,
+                    tables: dict[str, pd.DataFrame], warn: Callable[[str], object]) -> list[str]:
+    """Inside one write cycle: a model version's synthetic rows, its metrics and every SQL model,
+    so readers see all of the version or none of it. Returns the SQL models built."""
+    w.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=ROWS_COMMENT)
+    undocumented = w.comment_columns(TABLE, rows_column_comments(), schema=SCHEMA)
+    if undocumented:
+        warn(f"{SCHEMA}.{TABLE}: columns without a description: {undocumented}")
+    for name, frame in tables.items():
+        w.replace_partition(name, frame, KEY, version, schema="metrics", comment=COMMENTS[name])
+        undocumented = w.comment_columns(name, column_comments(name), schema="metrics")
+        if undocumented:
+            warn(f"metrics.{name}: undocumented columns {undocumented}")
+    return list(build_all_models(w, settings.SQL_MODELS_DIR, warn))
+
 
 # Checks of a partitioned asset are partitioned like it (each model version has its own
 # verdict); Dagster marks partitioned checks as preview.
@@ -61,7 +84,9 @@ with warnings.catch_warnings():
         warehouse: Warehouse,
     ):  # no return annotation: with check specs, an annotated MaterializeResult keeps no value
         """TSTR vs TRTR, similarity, DCR privacy and class mix → metrics.* tables, per version;
-        the privacy report also gives the non-blocking ``synthetic_privacy`` check.
+        the privacy report also gives the non-blocking ``synthetic_privacy`` check. Publishes the
+        version: its staged synthetic rows, these metrics and the rebuilt SQL models in one write
+        cycle (all or nothing: a failed evaluation publishes none of them).
 
         The TRTR reference, similarity and DCR need real rows: this step pools the parties'
         validated rows. It is an evaluation-only read by the pipeline operator; only aggregate
@@ -72,7 +97,10 @@ with warnings.catch_warnings():
         """
         version = context.partition_key
         record = model_store.read_json(version, TRAINING_SUMMARY)
-        synthetic = warehouse.read_partition(TABLE, KEY, version, schema=SCHEMA).drop(columns=[KEY])
+        staged = warehouse.staged_partition(TABLE, version, schema=SCHEMA)
+        rows = staged.frame if staged is not None else warehouse.read_partition(
+            TABLE, KEY, version, schema=SCHEMA)
+        synthetic = rows.drop(columns=[KEY])
         test_set = config.test_set_file()
         test = read_test_set(test_set, record["columns"])
         if record.get("remote"):
@@ -83,17 +111,15 @@ with warnings.catch_warnings():
             real = pooled_real_rows(party_store, list(record["parties"]))
         report, fidelity = score(real, synthetic, test, record, config)
         tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
-
-        def write(w):
-            for name, frame in tables.items():
-                w.replace_partition(name, frame, KEY, version, schema="metrics",
-                                    comment=COMMENTS[name])
-                undocumented = w.comment_columns(name, column_comments(name), schema="metrics")
-                if undocumented:
-                    context.log.warning(f"metrics.{name}: undocumented columns {undocumented}")
-
-        warehouse.publish(write)
-        context.log.info(f"published metrics of {version} to metrics.{', metrics.'.join(tables)}")
+        marts = warehouse.publish(
+            lambda w: publish_version(w, version, rows, tables, context.log.warning))
+        if staged is not None:
+            warehouse.unstage(staged)
+        context.log.info(
+            f"published model version {version}: {len(rows)} rows of {SCHEMA}.{TABLE}, "
+            f"metrics.{', metrics.'.join(tables)} and the SQL models {', '.join(marts)}, "
+            "in one write cycle"
+        )
         training_rows = min(len(real), config.max_rows) if config.max_rows else len(real)
         check = privacy_check_result(version, report.privacy, test_set, training_rows)
         (context.log.info if check.passed else context.log.warning)(check.description or "")

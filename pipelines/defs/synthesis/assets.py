@@ -1,4 +1,5 @@
-"""Synthetic rows of one model version, published to the warehouse table synthetic.rows."""
+"""Synthetic rows of one model version, staged for the warehouse table synthetic.rows (the
+evaluation publishes them together with the version's metrics and SQL models)."""
 
 
 import dagster as dg
@@ -26,8 +27,9 @@ from pipelines.partitions import model_versions
 from pipelines.plots import class_mix, column_histograms
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.warehouse import Warehouse
+from pipelines.resources.warehouse_sql import frame_schema
 
-__all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "synthetic_table"]
+__all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "column_comments", "synthetic_table"]
 
 
 @dg.asset(
@@ -48,9 +50,12 @@ def synthetic_table(
     model_store: ModelStore,
     warehouse: Warehouse,
 ) -> dg.MaterializeResult:
-    """Rows sampled from the version's checkpoint, replacing exactly that version's rows of
-    synthetic.rows (the table analysts query). Each party gets rows in proportion to its real
-    size; the plots compare them with the real data through the party summaries only."""
+    """Rows sampled from the version's checkpoint, staged to replace exactly that version's rows
+    of synthetic.rows (the table analysts query): ``utility_metrics`` publishes them together with
+    the version's metrics and the SQL models, so readers see all of the version or none of it.
+    Rows whose columns are not those of synthetic.rows are refused. Each party gets rows in
+    proportion to its real size; the plots compare them with the real data through the party
+    summaries only."""
     import dagan_core  # heavy (torch): imported at run time only
 
     version = context.partition_key
@@ -65,17 +70,11 @@ def synthetic_table(
                             "than asked (the model does not make these classes for these "
                             f"parties yet):\n{shortfall.to_string(index=False)}")
     rows = rows.assign(**{KEY: version})
-    comments = column_comments()
-
-    def write(w):
-        written = w.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=COMMENT)
-        undocumented = w.comment_columns(TABLE, comments, schema=SCHEMA)
-        if undocumented:
-            context.log.warning(f"{SCHEMA}.{TABLE}: columns without a description: {undocumented}")
-        return written
-
-    written = warehouse.publish(write)
-    context.log.info(f"published {written} rows of model version {version} to {SCHEMA}.{TABLE}")
+    written = warehouse.stage_partition(TABLE, rows, KEY, version, schema=SCHEMA)
+    context.log.info(
+        f"staged {written} rows of model version {version} for {SCHEMA}.{TABLE}; utility_metrics "
+        "publishes them together with the version's metrics and SQL models"
+    )
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
     parties = participation(record)
     for party, reason in record.get("left_out", {}).items():
@@ -88,7 +87,7 @@ def synthetic_table(
         value={"model_version": version, "rows": written},
         metadata={
             "dagster/row_count": written,
-            "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
+            "dagster/column_schema": frame_schema(rows, column_comments()),
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
             "parties": md_table(parties),
