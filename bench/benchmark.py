@@ -204,6 +204,27 @@ def _replot(path: Path) -> int:
     return 0
 
 
+def _run_jobs(jobs: list, workers: int, meta: dict, partial: Path, started: float) -> list:
+    """Run the jobs in worker processes; results in job order. Each finished job is written to
+    ``partial`` at once (removed at the end), so an interrupted run keeps what finished."""
+    results = []
+    with _worker_pool(workers) as pool:
+        futures = {pool.submit(run_one, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            results.append((futures[future], future.result()))
+            result = results[-1][1]
+            sys.stderr.write(
+                f"[{len(results)}/{len(jobs)}] {result['variant']} seed {result['seed']}: "
+                f"TSTR macro-F1 {result.get('tstr_macro_f1', float('nan')):.3f}, "
+                f"fit {result.get('fit_seconds', 0.0):.0f}s "
+                f"({time.perf_counter() - started:.0f}s elapsed)\n"
+            )
+            partial.write_text(json.dumps({"meta": meta, "results": [r for _, r in results]},
+                                          default=float))
+    partial.unlink()
+    return [r for _, r in sorted(results, key=lambda x: x[0])]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     p = _parser()
@@ -238,23 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python scripts/benchmark.py "
                        + shlex.join(sys.argv[1:] if argv is None else argv)}
     a.out.mkdir(parents=True, exist_ok=True)
-    partial = a.out / f"{name}.partial.json"
-    results = []
-    with _worker_pool(a.jobs) as pool:
-        futures = {pool.submit(run_one, job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):  # partial results survive an interruption
-            results.append((futures[future], future.result()))
-            result = results[-1][1]
-            sys.stderr.write(
-                f"[{len(results)}/{len(jobs)}] {result['variant']} seed {result['seed']}: "
-                f"TSTR macro-F1 {result.get('tstr_macro_f1', float('nan')):.3f}, "
-                f"fit {result.get('fit_seconds', 0.0):.0f}s "
-                f"({time.perf_counter() - started:.0f}s elapsed)\n"
-            )
-            partial.write_text(json.dumps({"meta": meta, "results": [r for _, r in results]},
-                                          default=float))
-    partial.unlink()
-    results = [r for _, r in sorted(results, key=lambda x: x[0])]  # in job order
+    results = _run_jobs(jobs, a.jobs, meta, a.out / f"{name}.partial.json", started)
     meta["wall_seconds"] = time.perf_counter() - started
     table = write_outputs(results, meta, a.out, name)
     sys.stdout.write(table + "\n")
