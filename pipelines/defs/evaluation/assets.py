@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pipelines import settings
 from pipelines.defs.evaluation.config import EvaluationConfig
 from pipelines.defs.evaluation.metrics_frames import headline, metrics_tables
 from pipelines.defs.evaluation.metrics_schema import (
@@ -26,6 +27,8 @@ from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
 
+METRICS = settings.warehouse_schema("metrics")
+
 # Checks of a partitioned asset are partitioned like it (each model version has its own
 # verdict); Dagster marks partitioned checks as preview.
 with warnings.catch_warnings():
@@ -43,9 +46,9 @@ with warnings.catch_warnings():
         owners=["team:ml"],
         tags={"privacy": "shared"},
         metadata={
-            "dagster/table_name": "metrics.utility",
+            "dagster/table_name": f"{METRICS}.utility",
             "dagster/column_schema": table_schema("utility"),
-            **{f"schema: metrics.{n}": table_schema(n) for n in COLUMNS if n != "utility"},
+            **{f"schema: {METRICS}.{n}": table_schema(n) for n in COLUMNS if n != "utility"},
         },
     )
     def utility_metrics(
@@ -64,7 +67,10 @@ with warnings.catch_warnings():
         """
         version = context.partition_key
         record = model_store.read_json(version, TRAINING_SUMMARY)
-        synthetic = warehouse.read_partition(TABLE, KEY, version, schema=SCHEMA).drop(columns=[KEY])
+        metrics = settings.warehouse_schema("metrics")
+        synthetic = warehouse.read_partition(
+            TABLE, KEY, version, schema=settings.warehouse_schema(SCHEMA)
+        ).drop(columns=[KEY])
         real = pooled_real_rows(party_store, list(record["parties"]))
         test_set = config.test_set_file()
         report, fidelity = score(real, synthetic, read_test_set(test_set, record["columns"]),
@@ -73,21 +79,22 @@ with warnings.catch_warnings():
 
         def write(w):
             for name, frame in tables.items():
-                w.replace_partition(name, frame, KEY, version, schema="metrics",
+                w.replace_partition(name, frame, KEY, version, schema=metrics,
                                     comment=COMMENTS[name])
-                undocumented = w.comment_columns(name, column_comments(name), schema="metrics")
+                undocumented = w.comment_columns(name, column_comments(name), schema=metrics)
                 if undocumented:
-                    context.log.warning(f"metrics.{name}: undocumented columns {undocumented}")
+                    context.log.warning(f"{metrics}.{name}: undocumented columns {undocumented}")
 
         warehouse.publish(write)
-        context.log.info(f"published metrics of {version} to metrics.{', metrics.'.join(tables)}")
+        names = ", ".join(f"{metrics}.{name}" for name in tables)
+        context.log.info(f"published metrics of {version} to {names}")
         training_rows = min(len(real), config.max_rows) if config.max_rows else len(real)
         check = privacy_check_result(version, report.privacy, test_set, training_rows)
         (context.log.info if check.passed else context.log.warning)(check.description or "")
         return dg.MaterializeResult(
             value=report.summary(),
             metadata={
-                "dagster/column_schema": warehouse.table_schema("utility", "metrics"),
+                "dagster/column_schema": warehouse.table_schema("utility", metrics),
                 "utility": md_table(headline(report)),
                 "utility_plot": utility_bars(headline(report)),
                 "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),

@@ -1,8 +1,10 @@
-"""Synthetic rows of one model version, published to the warehouse table synthetic.rows."""
+"""Synthetic rows of one model version, published to the warehouse table synthetic.rows (the
+selected dataset's ``synthetic_<namespace>.rows`` for a dataset with a namespace)."""
 
 
 import dagster as dg
 
+from pipelines import settings
 from pipelines.class_mix import class_mix_comparison, real_class_mix, synthetic_class_mix
 from pipelines.defs.synthesis.config import SynthesisConfig
 from pipelines.defs.synthesis.distributions import column_comparisons, plotted_columns
@@ -16,6 +18,7 @@ from pipelines.defs.synthesis.rows_schema import (
 )
 from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
+from pipelines.namespaces import claim_namespace
 from pipelines.metadata import json_value, md_table
 from pipelines.partitions import model_versions
 from pipelines.plots import class_mix, column_histograms
@@ -33,7 +36,7 @@ __all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "synthetic_table"]
     owners=["team:ml"],
     tags={"privacy": "shared"},
     metadata={
-        "dagster/table_name": f"{SCHEMA}.{TABLE}",
+        "dagster/table_name": f"{settings.warehouse_schema(SCHEMA)}.{TABLE}",
         "dagster/column_schema": rows_schema(),
     },
 )
@@ -55,16 +58,18 @@ def synthetic_table(
     synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
     rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
     comments = column_comments()
+    schema = settings.warehouse_schema(SCHEMA)
 
     def write(w):
-        written = w.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=COMMENT)
-        undocumented = w.comment_columns(TABLE, comments, schema=SCHEMA)
+        claim_namespace(w.con)
+        written = w.replace_partition(TABLE, rows, KEY, version, schema=schema, comment=COMMENT)
+        undocumented = w.comment_columns(TABLE, comments, schema=schema)
         if undocumented:
-            context.log.warning(f"{SCHEMA}.{TABLE}: columns without a description: {undocumented}")
+            context.log.warning(f"{schema}.{TABLE}: columns without a description: {undocumented}")
         return written
 
     written = warehouse.publish(write)
-    context.log.info(f"published {written} rows of model version {version} to {SCHEMA}.{TABLE}")
+    context.log.info(f"published {written} rows of model version {version} to {schema}.{TABLE}")
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
     kinds = {c.name: c.kind for c in synth.encoder.schema.columns}
     summaries = {p: s.to_dict() for p, s in synth.summaries.items()}
@@ -73,7 +78,7 @@ def synthetic_table(
         value={"model_version": version, "rows": written},
         metadata={
             "dagster/row_count": written,
-            "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
+            "dagster/column_schema": warehouse.table_schema(TABLE, schema),
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
             "class_mix_plot": class_mix(mix),
