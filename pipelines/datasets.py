@@ -69,7 +69,7 @@ def _resolve(base: Path, value: Any, file: Path, entry: str) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise DatasetError(f"dataset file {file}: '{entry}' must be a path")
     path = Path(value).expanduser()
-    return path if path.is_absolute() else base / path
+    return (path if path.is_absolute() else base / path).resolve()
 
 
 def _identifier(value: Any, file: Path, entry: str, *, empty_ok: bool = False) -> str:

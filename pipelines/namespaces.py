@@ -13,6 +13,7 @@ from typing import Any
 
 from pipelines.contracts import contract_spec
 from pipelines.datasets import active_dataset
+from pipelines.resources.warehouse_sql import quote_literal
 
 REGISTRY = "main.dagan_datasets"
 REGISTRY_COMMENT = (
@@ -20,13 +21,23 @@ REGISTRY_COMMENT = (
     "(namespace '' is the plain schemas synthetic, metrics, marts)."
 )
 
+REGISTRY_COLUMNS = {
+    "namespace": "Warehouse namespace: suffix of the schemas synthetic_<namespace>, "
+    "metrics_<namespace>, marts_<namespace> ('' for the plain schemas).",
+    "dataset": "Name of the dataset (its dataset.yaml) that owns the namespace.",
+    "label": "The label column of the dataset (its contract's meta.label).",
+    "columns": "The dataset's contract columns, as a JSON list in contract order.",
+}
+
 
 def _ensure_registry(con: Any) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {REGISTRY} (namespace VARCHAR PRIMARY KEY, "
         "dataset VARCHAR, label VARCHAR, columns VARCHAR)"
     )
-    con.execute(f"COMMENT ON TABLE {REGISTRY} IS '{REGISTRY_COMMENT}'")
+    con.execute(f"COMMENT ON TABLE {REGISTRY} IS {quote_literal(REGISTRY_COMMENT)}")
+    for column, text in REGISTRY_COLUMNS.items():
+        con.execute(f"COMMENT ON COLUMN {REGISTRY}.{column} IS {quote_literal(text)}")
 
 
 def claim_namespace(con: Any) -> None:
