@@ -14,7 +14,8 @@
 - ``DAGAN_TEST_SET``: a real table held out from every party, for TSTR/TRTR utility metrics
   (default: the dataset's ``test_set``; ``demo/reference/adult_test.csv`` for Adult).
 - ``DAGAN_PARTY_CONTRACT``: the contract every party table must meet, a Great Expectations suite
-  (default: the dataset's ``contract``; ``data_contracts/suites/party_table.json`` for Adult). Ingest validates against it, and training,
+  (default: the dataset's ``contract``; ``data_contracts/suites/party_table.json`` for Adult).
+  Ingest validates against it, and training,
   the party summaries and the column documentation read the label, discrete columns and column
   types from its ``meta`` block.
 - ``DAGAN_INGEST_CHUNK_ROWS``: rows per chunk when ingest reads, validates and writes a party's

@@ -208,7 +208,8 @@ def in_schemas(model: SqlModel, schemas: Mapping[str, str]) -> SqlModel:
     """``model`` moved to other warehouse schemas: ``schemas`` maps a schema name the file uses
     (``marts``, ``metrics``, ...) to the one to build in and read from instead (a dataset's
     namespace); the query is rewritten with sqlglot. Unchanged when nothing maps."""
-    if not any(schemas.get(s, s) != s for s in {model.schema, *(r.split(".")[0] for r in model.reads)}):
+    used = {model.schema, *(name.split(".")[0] for name in model.reads)}
+    if all(schemas.get(s, s) == s for s in used):
         return model
     tree = sqlglot.parse_one(model.sql, read="duckdb")
     for table in tree.find_all(exp.Table):

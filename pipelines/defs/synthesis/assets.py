@@ -18,8 +18,8 @@ from pipelines.defs.synthesis.rows_schema import (
 )
 from pipelines.defs.synthesis.sampling import allocate_rows, sample_parties
 from pipelines.defs.training.assets import TRAINING_SUMMARY, dagan_model
-from pipelines.namespaces import claim_namespace
 from pipelines.metadata import json_value, md_table
+from pipelines.namespaces import claim_namespace
 from pipelines.partitions import model_versions
 from pipelines.plots import class_mix, column_histograms
 from pipelines.resources.model_store import ModelStore
