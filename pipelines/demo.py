@@ -90,16 +90,17 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.partitions import model_versions, party_partitions
     from pipelines.resources.landing import LandingArea
 
     instance = dg.DagsterInstance.get()
     parties = LandingArea().parties()
     if not parties:
         raise SystemExit(f"no party folder in the landing area {LandingArea().root_path}")
-    known = set(instance.get_dynamic_partitions("parties"))
-    instance.add_dynamic_partitions("parties", [p for p in parties if p not in known])
-    if not instance.has_dynamic_partition("model_versions", version):
-        instance.add_dynamic_partitions("model_versions", [version])
+    known = set(instance.get_dynamic_partitions(party_partitions.name))
+    instance.add_dynamic_partitions(party_partitions.name, [p for p in parties if p not in known])
+    if not instance.has_dynamic_partition(model_versions.name, version):
+        instance.add_dynamic_partitions(model_versions.name, [version])
 
     steps = []
     ingest_job = defs.resolve_job_def("ingest_job")

@@ -162,3 +162,33 @@ def test_sql_models_move_to_a_namespace() -> None:
     assert moved.schema == "marts_bank"
     assert moved.reads == ("metrics_bank.real_class_mix", "synthetic_bank.rows")
     assert in_schemas(model, {"marts": "marts"}) is model
+
+
+_LOAD = """
+import json
+from pipelines.definitions import defs
+from pipelines.partitions import model_versions, party_partitions
+graph = defs.resolve_asset_graph()
+names = {key.to_user_string(): graph.get(key).metadata.get("dagster/table_name")
+         for key in graph.get_all_asset_keys()}
+print(json.dumps({"partitions": [party_partitions.name, model_versions.name], "tables": names}))
+"""
+
+
+def test_the_code_location_loads_for_another_dataset(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    file = _drafted(tmp_path)
+    env = {**os.environ, "DAGAN_DATASET": str(file), "PYTHONPATH": str(settings.REPO_ROOT)}
+    for name in ("DAGAN_PARTY_CONTRACT", "DAGAN_LANDING_DIR", "DAGAN_TEST_SET"):
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", _LOAD], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=settings.REPO_ROOT)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["partitions"] == ["parties_toy", "model_versions_toy"]
+    assert loaded["tables"]["synthetic_table"] == "synthetic_toy.rows"
+    assert loaded["tables"]["utility_metrics"] == "metrics_toy.utility"
+    assert loaded["tables"]["marts_toy/utility_leaderboard"] == "marts_toy.utility_leaderboard"
