@@ -69,6 +69,27 @@ def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path.resolve(), start.resolve())
 
 
+def _report(draft: Any, written: dict[str, Path], *, from_sample: bool,
+            has_test_set: bool) -> None:
+    """What ``init`` inferred, what a person must decide, and where the draft is."""
+    echo = sys.stdout.write
+    echo(f"drafted contract {draft.name!r} from {draft.rows} rows: {len(draft.columns)} columns, "
+         f"label {draft.label!r}\n")
+    for c in draft.columns:
+        rule = (f"range [{c.range[0]}, {c.range[1]}]" if c.range
+                else f"{len(c.allowed)} allowed values" if c.allowed is not None else "no rule")
+        echo(f"  {c.name:<24} {c.type:<8} {'nullable' if c.nullable else 'not null':<9} {rule}\n")
+    echo("decide before use:\n" + "".join(f"  - {d}\n" for d in draft.decisions))
+    if not has_test_set:
+        echo("  - the dataset names no test_set: add real rows held out from every party\n")
+    echo("  - describe every column and its PII class in the YAML\n")
+    if from_sample:
+        echo(DISCLOSURE + "\n")
+    for what, path in written.items():
+        echo(f"wrote {what}: {path}\n")
+    echo(f"select it with: DAGAN_DATASET={written['dataset']}\n")
+
+
 def _init(args: argparse.Namespace) -> int:
     from pipelines.contracts.draft import draft_contract, draft_from_columns, write_draft
 
@@ -89,22 +110,7 @@ def _init(args: argparse.Namespace) -> int:
     test_set = _relative(Path(args.test_set), out) if args.test_set else None
     out.mkdir(parents=True, exist_ok=True)
     written = write_draft(draft, out, _relative(landing, out), test_set)
-    echo = sys.stdout.write
-    echo(f"drafted contract {draft.name!r} from {draft.rows} rows: {len(draft.columns)} columns, "
-         f"label {draft.label!r}\n")
-    for c in draft.columns:
-        rule = (f"range [{c.range[0]}, {c.range[1]}]" if c.range
-                else f"{len(c.allowed)} allowed values" if c.allowed is not None else "no rule")
-        echo(f"  {c.name:<24} {c.type:<8} {'nullable' if c.nullable else 'not null':<9} {rule}\n")
-    echo("decide before use:\n" + "".join(f"  - {d}\n" for d in draft.decisions))
-    if not test_set:
-        echo("  - the dataset names no test_set: add real rows held out from every party\n")
-    echo("  - describe every column and its PII class in the YAML\n")
-    if not args.columns:
-        echo(DISCLOSURE + "\n")
-    for what, path in written.items():
-        echo(f"wrote {what}: {path}\n")
-    echo(f"select it with: DAGAN_DATASET={written['dataset']}\n")
+    _report(draft, written, from_sample=not args.columns, has_test_set=bool(test_set))
     return 0
 
 
