@@ -26,7 +26,7 @@ BANK = next(
 TINY = {"epochs": 1, "batch_size": 50, "embedding_dim": 8, "generator_dims": [16],
         "critic_dims": [16], "pac": 2, "device": "cpu"}
 BANK_PARTIES = {"bank_a": 150, "bank_b": 100, "bank_c": 50}
-ADULT_PARTIES = {"party_0": 150}
+ADULT_PARTIES = {"party_0": 100, "party_1": 60}  # (a single party loads as one value)
 
 pytestmark = pytest.mark.skipif(BANK is None or not (DEMO / "landing").is_dir(),
                                 reason="shared/datasets/bank.csv or the demo data missing")
