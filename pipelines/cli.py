@@ -7,6 +7,7 @@
     dagan sample --version V --n N --out rows.csv      sample a stored model version
     dagan profile FOLDER                               imbalance profiles of a landing folder
     dagan certs --out DIR --parties A B C              CA and certificates for a federation
+    dagan contract init|check ...                      draft a contract; check a party's files
 
 Every command writes its results to stdout and its progress to stderr; errors end with exit
 status 2 and one line naming the problem.
@@ -314,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.federation.commands import add_commands
 
     add_commands(commands)
+    from pipelines.contract_commands import add_commands as add_contract_commands
+
+    add_contract_commands(commands)
     return parser
 
 

@@ -5,7 +5,8 @@ validate and summarise each party (summary + imbalance profile); build the encod
 sample and evaluate the model version (training_job); rebuild the SQL models (analytics_job).
 Everything the pipeline writes goes to DAGAN_VAR_DIR (default ``var/``); Dagster's run history
 goes to a fresh DAGSTER_HOME (a temporary folder unless ``dagster_home`` is given).
-Training logs one line per epoch.
+Training logs one line per epoch. ``--dataset`` runs it on another dataset (a dataset file, see
+:mod:`pipelines.datasets`): its landing area, contract and test set, in its warehouse namespace.
 
 Entry points: ``dagan demo`` and ``scripts/run_demo.py`` (same options).
 """
@@ -89,16 +90,17 @@ def run_pipeline(
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.partitions import model_versions, party_partitions
     from pipelines.resources.landing import LandingArea
 
     instance = dg.DagsterInstance.get()
     parties = LandingArea().parties()
     if not parties:
         raise SystemExit(f"no party folder in the landing area {LandingArea().root_path}")
-    known = set(instance.get_dynamic_partitions("parties"))
-    instance.add_dynamic_partitions("parties", [p for p in parties if p not in known])
-    if not instance.has_dynamic_partition("model_versions", version):
-        instance.add_dynamic_partitions("model_versions", [version])
+    known = set(instance.get_dynamic_partitions(party_partitions.name))
+    instance.add_dynamic_partitions(party_partitions.name, [p for p in parties if p not in known])
+    if not instance.has_dynamic_partition(model_versions.name, version):
+        instance.add_dynamic_partitions(model_versions.name, [version])
 
     steps = []
     ingest_job = defs.resolve_job_def("ingest_job")
@@ -144,6 +146,7 @@ def show_warehouse(version: str, out: Any = None) -> None:
     """Write the warehouse location and the example queries with their results."""
     import pandas as pd
 
+    from pipelines import settings
     from pipelines.resources.warehouse import Warehouse
 
     out = out or sys.stdout
@@ -159,10 +162,27 @@ def show_warehouse(version: str, out: Any = None) -> None:
         out.write("Tables: " + ", ".join(t[0] for t in tables) + "\n")
         for title, sql in EXAMPLE_QUERIES.items():
             params = [version] if "?" in sql else []
+            sql = sql.replace("FROM marts.", f"FROM {settings.warehouse_schema('marts')}.")
             frame = con.execute(sql, params).df()
             shown = sql.replace("?", f"'{version}'")
             with pd.option_context("display.width", 200, "display.max_columns", 50):
                 out.write(f"\n-- {title}\n{shown};\n{frame.to_string(index=False)}\n")
+
+
+def select_dataset(selection: str) -> None:
+    """Select a dataset for this process (``DAGAN_DATASET``), before the definitions load.
+
+    Raises:
+        pipelines.datasets.DatasetError: no such dataset; SystemExit if the definitions were
+            already loaded for another dataset.
+    """
+    from pipelines.datasets import active_dataset, load_dataset
+
+    wanted = load_dataset(selection)
+    if "pipelines.definitions" in sys.modules and active_dataset() != wanted:
+        raise SystemExit("the pipeline definitions are already loaded for another dataset")
+    os.environ["DAGAN_DATASET"] = str(wanted.file)
+    logger.info("dataset %s (%s)", wanted.name, wanted.file)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -189,6 +209,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "'{\"models\": [\"lr\"]}'")
     parser.add_argument("--no-queries", action="store_true",
                         help="skip the example queries at the end")
+    parser.add_argument("--dataset", default=None, metavar="NAME_OR_FILE",
+                        help="dataset to run on: a name under datasets/, a dataset.yaml or its "
+                        "folder (default: DAGAN_DATASET, else adult)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -196,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
     logger.setLevel(logging.INFO)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if getattr(args, "dataset", None):
+        select_dataset(args.dataset)
     home = prepare_dagster_home(args.dagster_home)
     logger.info("DAGSTER_HOME=%s", home)
     start = time.perf_counter()

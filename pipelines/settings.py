@@ -1,15 +1,21 @@
 """Where the pipeline keeps its files. Every path can be moved with an environment variable.
 
+- ``DAGAN_DATASET``: the dataset (a name under ``datasets/``, a dataset file or its folder; default
+  ``adult``). Its file names the contract, the label, the landing area, the test set and the
+  warehouse namespace (:mod:`pipelines.datasets`); the variables below override one entry each.
 - ``DAGAN_LANDING_DIR``: landing area, one sub-folder per party holding CSV or Parquet files
-  (default: the bundled Adult demo under ``demo/landing``).
+  (default: the dataset's ``landing``; for Adult the bundled demo under ``demo/landing``).
 - ``DAGAN_VAR_DIR``: root of everything the pipeline writes (default ``var/`` in the repository).
   Beneath it: ``parties/<party>/`` (each party's own storage: raw, validated and quarantined rows;
   only that party's code reads it), ``models/<version>/`` (checkpoints keyed by model version) and
-  ``warehouse/dagan_warehouse.duckdb`` (the shared warehouse analysts query).
+  ``warehouse/dagan_warehouse.duckdb`` (the shared warehouse analysts query, one for all
+  datasets). A dataset with a namespace keeps its parties and models under
+  ``datasets/<name>/`` instead.
 - ``DAGAN_TEST_SET``: a real table held out from every party, for TSTR/TRTR utility metrics
-  (default: ``demo/reference/adult_test.csv``).
+  (default: the dataset's ``test_set``; ``demo/reference/adult_test.csv`` for Adult).
 - ``DAGAN_PARTY_CONTRACT``: the contract every party table must meet, a Great Expectations suite
-  (default: ``data_contracts/suites/party_table.json``). Ingest validates against it, and training,
+  (default: the dataset's ``contract``; ``data_contracts/suites/party_table.json`` for Adult).
+  Ingest validates against it, and training,
   the party summaries and the column documentation read the label, discrete columns and column
   types from its ``meta`` block.
 - ``DAGAN_FEDERATION_FILE``: a federation file (``pipelines/federation_file.py``:
@@ -28,6 +34,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipelines.datasets import Dataset, active_dataset
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The analysts' SQL models (dbt_like_sql/): one file = one warehouse table.
 SQL_MODELS_DIR = REPO_ROOT / "dbt_like_sql"
@@ -35,7 +43,7 @@ SQL_MODELS_DIR = REPO_ROOT / "dbt_like_sql"
 
 def landing_dir() -> Path:
     """Root of the landing area (one folder per party)."""
-    return Path(os.environ.get("DAGAN_LANDING_DIR", REPO_ROOT / "demo" / "landing"))
+    return Path(os.environ.get("DAGAN_LANDING_DIR") or active_dataset().landing)
 
 
 def var_dir() -> Path:
@@ -43,14 +51,32 @@ def var_dir() -> Path:
     return Path(os.environ.get("DAGAN_VAR_DIR", REPO_ROOT / "var"))
 
 
+def dataset_var_dir(dataset: Dataset | None = None) -> Path:
+    """Where the dataset's own files go: ``var_dir()`` for a dataset without a namespace (Adult),
+    else ``var_dir()/datasets/<name>``."""
+    dataset = dataset or active_dataset()
+    return var_dir() / "datasets" / dataset.name if dataset.namespace else var_dir()
+
+
 def party_store_dir() -> Path:
     """Root of the per-party private stores."""
-    return var_dir() / "parties"
+    return dataset_var_dir() / "parties"
 
 
 def model_store_dir() -> Path:
     """Root of model checkpoints, one folder per model version."""
-    return var_dir() / "models"
+    return dataset_var_dir() / "models"
+
+
+def io_dir() -> Path:
+    """Root of the values Dagster stores between assets."""
+    return dataset_var_dir() / "io"
+
+
+def warehouse_schema(logical: str) -> str:
+    """The selected dataset's warehouse schema for ``logical`` (``synthetic``, ``metrics``,
+    ``marts``): the name itself for Adult, ``<logical>_<namespace>`` for another dataset."""
+    return active_dataset().schema(logical)
 
 
 def warehouse_path() -> Path:
@@ -60,19 +86,26 @@ def warehouse_path() -> Path:
 
 def test_set_path() -> Path:
     """Real held-out table used for utility metrics."""
-    default = REPO_ROOT / "demo" / "reference" / "adult_test.csv"
-    return Path(os.environ.get("DAGAN_TEST_SET", default))
+    override = os.environ.get("DAGAN_TEST_SET")
+    if override:
+        return Path(override)
+    dataset = active_dataset()
+    if dataset.test_set is None:
+        raise ValueError(
+            f"dataset {dataset.name} ({dataset.file}) names no test_set: add a held-out table "
+            "of real rows to it, or set DAGAN_TEST_SET"
+        )
+    return dataset.test_set
 
 
 def party_contract_path() -> Path:
     """The party table contract (``DAGAN_PARTY_CONTRACT`` overrides it)."""
-    default = REPO_ROOT / "data_contracts" / "suites" / "party_table.json"
-    return Path(os.environ.get("DAGAN_PARTY_CONTRACT", default))
+    return Path(os.environ.get("DAGAN_PARTY_CONTRACT") or active_dataset().contract)
 
 
 def party_contract_doc_path() -> Path:
     """The contract's human-readable form: a description of every column."""
-    return REPO_ROOT / "data_contracts" / "party_table.yaml"
+    return active_dataset().contract_doc
 
 
 def federation_file() -> Path | None:

@@ -119,6 +119,15 @@ def contract_spec(path: PathLike | None = None) -> ContractSpec:
     return _contract_spec(path, path.stat().st_mtime_ns)
 
 
+def _check_dataset_label(label: str) -> None:
+    """The selected dataset file's label must be its contract's (unless DAGAN_PARTY_CONTRACT
+    replaced the contract)."""
+    from pipelines.datasets import active_dataset, check_label
+
+    if not os.environ.get("DAGAN_PARTY_CONTRACT"):
+        check_label(active_dataset(), label)
+
+
 @dataclass(frozen=True)
 class ModelColumns:
     """The label column and the discrete columns (the label included) of the shared schema."""
@@ -134,13 +143,15 @@ def model_columns(path: PathLike | None = None) -> ModelColumns:
         ValueError: naming the file when either entry is missing or malformed.
     """
     spec = contract_spec(path)
-    path, meta = spec.path, spec.meta
+    meta = spec.meta
     label = meta.get("label")
     discrete = meta.get("discrete_columns")
     if not isinstance(label, str) or not label:
-        raise ValueError(f"{path}: meta.label must name the label column")
+        raise ValueError(f"{spec.path}: meta.label must name the label column")
     if not isinstance(discrete, list) or not all(isinstance(c, str) for c in discrete):
-        raise ValueError(f"{path}: meta.discrete_columns must be a list of column names")
+        raise ValueError(f"{spec.path}: meta.discrete_columns must be a list of column names")
+    if path is None:
+        _check_dataset_label(label)
     if label not in discrete:
         discrete = [*discrete, label]
     return ModelColumns(label=label, discrete_columns=tuple(discrete))

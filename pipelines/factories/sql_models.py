@@ -17,6 +17,7 @@ Conventions (see dbt_like_sql/README.md):
 - ``code_version`` is the SHA-256 of the file, so editing a model marks it changed in the UI.
 """
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -203,6 +204,26 @@ def discover_sql_models(root: Path) -> list[SqlModel]:
     return [load_sql_model(p, root) for p in sorted(root.glob("*/*.sql"))]
 
 
+def in_schemas(model: SqlModel, schemas: Mapping[str, str]) -> SqlModel:
+    """``model`` moved to other warehouse schemas: ``schemas`` maps a schema name the file uses
+    (``marts``, ``metrics``, ...) to the one to build in and read from instead (a dataset's
+    namespace); the query is rewritten with sqlglot. Unchanged when nothing maps."""
+    used = {model.schema, *(name.split(".")[0] for name in model.reads)}
+    if all(schemas.get(s, s) == s for s in used):
+        return model
+    tree = sqlglot.parse_one(model.sql, read="duckdb")
+    for table in tree.find_all(exp.Table):
+        if table.db and table.db.lower() in schemas:
+            table.set("db", exp.to_identifier(schemas[table.db.lower()]))
+    sql = tree.sql(dialect="duckdb", pretty=True)
+    return dataclasses.replace(
+        model,
+        schema=schemas.get(model.schema, model.schema),
+        sql=sql,
+        reads=tables_read(sql, source=str(model.path)),
+    )
+
+
 def resolve_upstream(
     table: str, models: Mapping[str, SqlModel], sources: Mapping[str, dg.AssetKey]
 ) -> dg.AssetKey | None:
@@ -219,6 +240,7 @@ def build_sql_model_assets(
     sources: Mapping[str, dg.AssetKey],
     *,
     group_name: str = "analytics",
+    schemas: Mapping[str, str] | None = None,
 ) -> list[dg.AssetsDefinition]:
     """One unpartitioned asset per SQL file under ``root``.
 
@@ -226,12 +248,16 @@ def build_sql_model_assets(
         root: the dbt_like_sql folder.
         sources: ``"schema.table"`` or ``"schema.*"`` → the asset that writes that table.
         group_name: Dagster group of the assets.
+        schemas: schema the files name -> schema to use instead (see :func:`in_schemas`); the
+            sources are then named by the schemas used.
 
     Raises:
         SqlModelError: on a malformed file, a duplicate table, a dependency cycle, or a table
             that neither a model nor a source produces.
     """
-    models = {m.name: m for m in discover_sql_models(root)}
+    models = {
+        m.name: m for m in (in_schemas(m, schemas or {}) for m in discover_sql_models(root))
+    }
     assets = []
     for model in models.values():
         deps = []
@@ -268,11 +294,14 @@ def build_model(w: WarehouseWriter, model: SqlModel, warn: Callable[[str], objec
 
 
 def build_all_models(
-    w: WarehouseWriter, root: Path, warn: Callable[[str], object]
+    w: WarehouseWriter, root: Path, warn: Callable[[str], object],
+    schemas: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
-    """Inside a write cycle: rebuild every model under ``root``, each after the models it reads;
-    returns ``schema.table`` -> rows. A model whose source tables do not exist yet is skipped."""
-    models = {m.name: m for m in discover_sql_models(root)}
+    """Inside a write cycle: rebuild every model under ``root``, each after the models it reads,
+    in ``schemas`` (see :func:`in_schemas`); returns ``schema.table`` -> rows. A model whose
+    source tables do not exist yet is skipped."""
+    models = {m.name: m for m in (in_schemas(x, schemas or {})
+                                  for x in discover_sql_models(root))}
     built: dict[str, int] = {}
     pending = dict(models)
     while pending:

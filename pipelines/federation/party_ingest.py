@@ -62,6 +62,7 @@ def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> 
     import dagster as dg
 
     from pipelines.defs.ingest import raw_party_table, validated_party_table
+    from pipelines.partitions import party_partitions
     from pipelines.resources import LandingArea, PartyStore
 
     folder = Path(landing_dir) / party
@@ -71,7 +72,7 @@ def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> 
     resources = {"landing": LandingArea(root=str(landing_dir)),
                  "party_store": PartyStore(root=str(store_dir))}
     with dg.DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("parties", [party])
+        instance.add_dynamic_partitions(party_partitions.name, [party])
         result = dg.materialize(
             [raw_party_table, validated_party_table], partition_key=party, instance=instance,
             resources=resources, raise_on_error=False,

@@ -23,5 +23,5 @@ class VarFilesystemIOManager(dg.ConfigurableIOManagerFactory):
     )
 
     def create_io_manager(self, context: dg.InitResourceContext) -> Any:
-        folder = self.base_dir or str(settings.var_dir() / "io")
+        folder = self.base_dir or str(settings.io_dir())
         return dg.FilesystemIOManager(base_dir=folder).create_io_manager(context)

@@ -1,4 +1,6 @@
-"""The analysts' SQL models (dbt_like_sql/), one asset per file, built by the factory."""
+"""The analysts' SQL models (dbt_like_sql/), one asset per file, built by the factory, in the
+selected dataset's schemas (``marts_<namespace>`` reading ``synthetic_<namespace>.rows`` and
+``metrics_<namespace>.*`` for a dataset with a namespace)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from pipelines.factories.sql_models import build_sql_model_assets
 SQL_ROOT = settings.SQL_MODELS_DIR
 
 #: Warehouse tables written by pipeline assets, for dependency inference.
+SCHEMAS = {name: settings.warehouse_schema(name) for name in ("synthetic", "metrics", "marts")}
 SOURCES: dict[str, dg.AssetKey] = {
-    "synthetic.rows": synthetic_table.key,
-    "metrics.*": utility_metrics.key,
+    f"{SCHEMAS['synthetic']}.rows": synthetic_table.key,
+    f"{SCHEMAS['metrics']}.*": utility_metrics.key,
 }
 
-sql_model_assets = build_sql_model_assets(SQL_ROOT, SOURCES, group_name="analytics")
+sql_model_assets = build_sql_model_assets(
+    SQL_ROOT, SOURCES, group_name="analytics", schemas=SCHEMAS
+)

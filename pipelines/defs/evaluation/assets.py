@@ -31,6 +31,7 @@ from pipelines.defs.synthesis.rows_schema import column_comments as rows_column_
 from pipelines.defs.training.assets import TRAINING_SUMMARY
 from pipelines.factories.sql_models import build_all_models
 from pipelines.metadata import json_value, md_table
+from pipelines.namespaces import claim_namespace
 from pipelines.partitions import model_versions
 from pipelines.plots import utility_bars
 from pipelines.resources.model_store import ModelStore
@@ -41,18 +42,24 @@ from pipelines.resources.warehouse import Warehouse, WarehouseWriter
 def publish_version(w: WarehouseWriter, version: str, rows: pd.DataFrame,
                     tables: dict[str, pd.DataFrame], warn: Callable[[str], object]) -> list[str]:
     """Inside one write cycle: a model version's synthetic rows, its metrics and every SQL model,
-    so readers see all of the version or none of it. Returns the SQL models built."""
-    w.replace_partition(TABLE, rows, KEY, version, schema=SCHEMA, comment=ROWS_COMMENT)
-    undocumented = w.comment_columns(TABLE, rows_column_comments(), schema=SCHEMA)
+    so readers see all of the version or none of it; the selected dataset claims its namespace
+    first (another dataset's namespace is refused). Returns the SQL models built."""
+    claim_namespace(w.con)
+    schema, metrics = settings.warehouse_schema(SCHEMA), settings.warehouse_schema("metrics")
+    w.replace_partition(TABLE, rows, KEY, version, schema=schema, comment=ROWS_COMMENT)
+    undocumented = w.comment_columns(TABLE, rows_column_comments(), schema=schema)
     if undocumented:
-        warn(f"{SCHEMA}.{TABLE}: columns without a description: {undocumented}")
+        warn(f"{schema}.{TABLE}: columns without a description: {undocumented}")
     for name, frame in tables.items():
-        w.replace_partition(name, frame, KEY, version, schema="metrics", comment=COMMENTS[name])
-        undocumented = w.comment_columns(name, column_comments(name), schema="metrics")
+        w.replace_partition(name, frame, KEY, version, schema=metrics, comment=COMMENTS[name])
+        undocumented = w.comment_columns(name, column_comments(name), schema=metrics)
         if undocumented:
-            warn(f"metrics.{name}: undocumented columns {undocumented}")
-    return list(build_all_models(w, settings.SQL_MODELS_DIR, warn))
+            warn(f"{metrics}.{name}: undocumented columns {undocumented}")
+    marts = {name: settings.warehouse_schema(name) for name in ("synthetic", "metrics", "marts")}
+    return list(build_all_models(w, settings.SQL_MODELS_DIR, warn, marts))
 
+
+METRICS = settings.warehouse_schema("metrics")
 
 # Checks of a partitioned asset are partitioned like it (each model version has its own
 # verdict); Dagster marks partitioned checks as preview.
@@ -71,9 +78,9 @@ with warnings.catch_warnings():
         owners=["team:ml"],
         tags={"privacy": "shared"},
         metadata={
-            "dagster/table_name": "metrics.utility",
+            "dagster/table_name": f"{METRICS}.utility",
             "dagster/column_schema": table_schema("utility"),
-            **{f"schema: metrics.{n}": table_schema(n) for n in COLUMNS if n != "utility"},
+            **{f"schema: {METRICS}.{n}": table_schema(n) for n in COLUMNS if n != "utility"},
         },
     )
     def utility_metrics(
@@ -97,9 +104,10 @@ with warnings.catch_warnings():
         """
         version = context.partition_key
         record = model_store.read_json(version, TRAINING_SUMMARY)
-        staged = warehouse.staged_partition(TABLE, version, schema=SCHEMA)
+        schema = settings.warehouse_schema(SCHEMA)
+        staged = warehouse.staged_partition(TABLE, version, schema=schema)
         rows = staged.frame if staged is not None else warehouse.read_partition(
-            TABLE, KEY, version, schema=SCHEMA)
+            TABLE, KEY, version, schema=schema)
         synthetic = rows.drop(columns=[KEY])
         test_set = config.test_set_file()
         test = read_test_set(test_set, record["columns"])
@@ -116,9 +124,9 @@ with warnings.catch_warnings():
         if staged is not None:
             warehouse.unstage(staged)
         context.log.info(
-            f"published model version {version}: {len(rows)} rows of {SCHEMA}.{TABLE}, "
-            f"metrics.{', metrics.'.join(tables)} and the SQL models {', '.join(marts)}, "
-            "in one write cycle"
+            f"published model version {version}: {len(rows)} rows of {schema}.{TABLE}, "
+            f"{', '.join(f'{METRICS}.{name}' for name in tables)} and the SQL models "
+            f"{', '.join(marts)}, in one write cycle"
         )
         training_rows = min(len(real), config.max_rows) if config.max_rows else len(real)
         check = privacy_check_result(version, report.privacy, test_set, training_rows)
@@ -126,7 +134,7 @@ with warnings.catch_warnings():
         return dg.MaterializeResult(
             value=report.summary(),
             metadata={
-                "dagster/column_schema": warehouse.table_schema("utility", "metrics"),
+                "dagster/column_schema": warehouse.table_schema("utility", METRICS),
                 "utility": md_table(headline(report)),
                 "utility_plot": utility_bars(headline(report)),
                 "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),

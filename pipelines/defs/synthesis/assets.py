@@ -1,9 +1,11 @@
 """Synthetic rows of one model version, staged for the warehouse table synthetic.rows (the
-evaluation publishes them together with the version's metrics and SQL models)."""
+selected dataset's ``synthetic_<namespace>.rows`` for a dataset with a namespace); the evaluation
+publishes them together with the version's metrics and SQL models."""
 
 
 import dagster as dg
 
+from pipelines import settings
 from pipelines.class_mix import (
     class_mix_comparison,
     participation,
@@ -40,7 +42,7 @@ __all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "column_comments", "synthetic_ta
     owners=["team:ml"],
     tags={"privacy": "shared"},
     metadata={
-        "dagster/table_name": f"{SCHEMA}.{TABLE}",
+        "dagster/table_name": f"{settings.warehouse_schema(SCHEMA)}.{TABLE}",
         "dagster/column_schema": rows_schema(),
     },
 )
@@ -70,9 +72,10 @@ def synthetic_table(
                             "than asked (the model does not make these classes for these "
                             f"parties yet):\n{shortfall.to_string(index=False)}")
     rows = rows.assign(**{KEY: version})
-    written = warehouse.stage_partition(TABLE, rows, KEY, version, schema=SCHEMA)
+    schema = settings.warehouse_schema(SCHEMA)
+    written = warehouse.stage_partition(TABLE, rows, KEY, version, schema=schema)
     context.log.info(
-        f"staged {written} rows of model version {version} for {SCHEMA}.{TABLE}; utility_metrics "
+        f"staged {written} rows of model version {version} for {schema}.{TABLE}; utility_metrics "
         "publishes them together with the version's metrics and SQL models"
     )
     mix = class_mix_comparison(real_class_mix(record), synthetic_class_mix(rows, record["label"]))
