@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.defs.automation import weekly_retraining, weekly_version
-from pipelines.defs.training.config import DEMO_EPOCHS, TrainingConfig
+from pipelines.defs.training.config import DEMO_EPOCHS, RUN_FIELDS, TrainingConfig
 from pipelines.partitions import model_versions
 
 
@@ -89,7 +89,7 @@ def test_weekly_schedule_adds_a_version_and_requests_it() -> None:
 def test_training_config_maps_one_to_one_to_dagan_core() -> None:
     from dagan_core import SynthesizerConfig
 
-    fields = set(TrainingConfig.model_fields) - {"strategy"}
+    fields = set(TrainingConfig.model_fields) - RUN_FIELDS
     assert fields == set(SynthesizerConfig.hyperparameter_names())
     ours = TrainingConfig()
     base = SynthesizerConfig.from_flat("dagan").to_flat()

@@ -7,7 +7,11 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.defs.evaluation.config import EvaluationConfig
-from pipelines.defs.evaluation.metrics_frames import headline, metrics_tables
+from pipelines.defs.evaluation.metrics_frames import (
+    evaluation_settings,
+    headline,
+    metrics_tables,
+)
 from pipelines.defs.evaluation.metrics_schema import (
     COLUMNS,
     COMMENTS,
@@ -25,6 +29,7 @@ from pipelines.plots import utility_bars
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse
+from pipelines.threads import resolve_threads
 
 # Checks of a partitioned asset are partitioned like it (each model version has its own
 # verdict); Dagster marks partitioned checks as preview.
@@ -67,9 +72,14 @@ with warnings.catch_warnings():
         synthetic = warehouse.read_partition(TABLE, KEY, version, schema=SCHEMA).drop(columns=[KEY])
         real = pooled_real_rows(party_store, list(record["parties"]))
         test_set = config.test_set_file()
-        report, fidelity = score(real, synthetic, read_test_set(test_set, record["columns"]),
-                                 record, config)
-        tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
+        test = read_test_set(test_set, record["columns"])
+        threads = resolve_threads(config.threads)
+        report, fidelity = score(real, synthetic, test, record, config)
+        settings = evaluation_settings(
+            record, config, {"real": len(real), "synthetic": len(synthetic), "test": len(test)},
+            test_set.name)
+        tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC),
+                                settings)
 
         def write(w):
             for name, frame in tables.items():
@@ -93,6 +103,8 @@ with warnings.catch_warnings():
                 "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),
                 "privacy": md_table(tables["privacy"][["metric", "value"]]),
                 "summary": json_value(report.summary()),
+                "evaluation_setting": str(settings["setting"].iloc[0]),
+                "threads": threads,
             },
             check_results=[check],
         )

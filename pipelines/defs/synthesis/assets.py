@@ -21,6 +21,7 @@ from pipelines.partitions import model_versions
 from pipelines.plots import class_mix, column_histograms
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.warehouse import Warehouse
+from pipelines.threads import compute_threads, resolve_threads
 
 __all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "synthetic_table"]
 
@@ -52,8 +53,10 @@ def synthetic_table(
     record = model_store.read_json(version, TRAINING_SUMMARY)
     sizes = {p: info["rows"] for p, info in record["parties"].items()}
     allocation = allocate_rows(sizes, config.rows or sum(sizes.values()))
-    synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
-    rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
+    threads = resolve_threads(config.threads)
+    with compute_threads(threads):
+        synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
+        rows = sample_parties(synth, allocation, config.seed).assign(**{KEY: version})
     comments = column_comments()
 
     def write(w):
@@ -74,6 +77,7 @@ def synthetic_table(
         metadata={
             "dagster/row_count": written,
             "dagster/column_schema": warehouse.table_schema(TABLE, SCHEMA),
+            "threads": threads,
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
             "class_mix_plot": class_mix(mix),

@@ -21,6 +21,11 @@ class SynthesisConfig(dg.Config):
     device: Literal["cpu", "cuda", "auto"] = Field(
         default="cpu", description="Device the checkpoint is loaded on."
     )
+    threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of sampling (torch); empty = DAGAN_THREADS, else "
+        "min(cores - 1, 4).",
+    )
     plot_columns: list[str] = Field(
         default=[],
         description="Columns whose real vs synthetic distributions are plotted on the "

@@ -2,7 +2,8 @@
 
 Field names are exactly the flat names of ``dagan_core.SynthesizerConfig.hyperparameter_names()``
 and defaults are dagan_core's own (read from its frozen dataclasses), except ``epochs``, which is
-demo-sized. Attention switches default to ``None``: the strategy's preset decides (on for
+demo-sized, and ``threads`` (how many CPU threads the step uses, see :mod:`pipelines.threads`),
+which is not a hyperparameter. Attention switches default to ``None``: the strategy's preset decides (on for
 ``dagan``, off for the baselines); set them to compare ablations. Differential privacy of the
 critics is off unless ``dp_noise_multiplier`` is set.
 """
@@ -29,6 +30,9 @@ _P = PrivacyConfig()
 
 #: Epochs of a pipeline run unless configured (dagan_core's library default is far longer).
 DEMO_EPOCHS = 10
+
+#: Fields that are not dagan_core hyperparameters.
+RUN_FIELDS = frozenset({"strategy", "threads"})
 
 #: The registered strategies of dagan_core (the launchpad's choices follow the registry).
 Strategy = Literal[strategy_names()]  # type: ignore[valid-type]
@@ -124,9 +128,15 @@ class TrainingConfig(dg.Config):
         default=_P.dp_delta, description="Delta of the reported epsilon; None = 1/party rows."
     )
 
+    threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of training (torch and BLAS); empty = DAGAN_THREADS, else "
+        "min(cores - 1, 4). More threads than idle cores make epochs many times slower.",
+    )
+
     def hyperparameters(self) -> dict[str, Any]:
         """Flat hyperparameters for ``make_synthesizer`` (``None`` fields left to the preset)."""
-        values = self.model_dump(exclude={"strategy"})
+        values = self.model_dump(exclude=set(RUN_FIELDS))
         return {k: v for k, v in values.items() if v is not None}
 
     def synthesizer_config(self) -> SynthesizerConfig:
