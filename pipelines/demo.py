@@ -57,7 +57,7 @@ EXAMPLE_QUERIES = {
 
 
 def default_dagster_home() -> Path:
-    """DAGSTER_HOME when set, else the repository's ``.dagster_home`` (the one ``make ui`` opens)."""
+    """DAGSTER_HOME when set, else the repository's ``.dagster_home`` (``make ui`` opens it)."""
     from pipelines.settings import REPO_ROOT
 
     return Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home")
@@ -131,7 +131,8 @@ def run_pipeline(
     parties = LandingArea().parties()
     if not parties:
         raise FileNotFoundError(
-            f"no party folder in the landing area {LandingArea().root_path} (set DAGAN_LANDING_DIR)")
+            f"no party folder in the landing area {LandingArea().root_path} "
+            "(set DAGAN_LANDING_DIR)")
     known = set(instance.get_dynamic_partitions("parties"))
     instance.add_dynamic_partitions("parties", [p for p in parties if p not in known])
     if not instance.has_dynamic_partition("model_versions", version):

@@ -53,7 +53,6 @@ def test_audit_is_part_of_the_privacy_report(population):
 @needs_adult
 def test_evaluation_asset_writes_the_audit_to_metrics_privacy():
     from datetime import UTC, datetime
-
     from types import SimpleNamespace
 
     from pipelines.defs.evaluation.metrics_frames import evaluation_settings, metrics_tables

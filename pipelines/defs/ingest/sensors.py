@@ -4,8 +4,9 @@ The sensor's cursor maps each party to a fingerprint of its landing files (names
 modification times). A party folder that appears becomes a new partition and gets a run; a party
 whose files change gets a new run. A party whose latest ``raw_party_table`` materialization already
 read the same files (its ``landing_digest``, e.g. from ``dagan demo`` on the same Dagster home) gets
-no run: starting the UI after the demo re-ingests nothing. Producers should drop files atomically (write under a hidden
-name such as ``.part.csv``, then rename): hidden files are ignored.
+no run: starting the UI after the demo re-ingests nothing. Producers should drop files
+atomically (write under a hidden name such as ``.part.csv``, then rename): hidden files are
+ignored.
 """
 
 

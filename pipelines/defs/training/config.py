@@ -3,9 +3,9 @@
 Field names are exactly the flat names of ``dagan_core.SynthesizerConfig.hyperparameter_names()``
 and defaults are dagan_core's own (read from its frozen dataclasses), except ``epochs``, which is
 demo-sized, and ``threads`` (how many CPU threads the step uses, see :mod:`pipelines.threads`),
-which is not a hyperparameter. Attention switches default to ``None``: the strategy's preset decides (on for
-``dagan``, off for the baselines); set them to compare ablations. Differential privacy of the
-critics is off unless ``dp_noise_multiplier`` is set.
+which is not a hyperparameter. Attention switches default to ``None``: the strategy's preset
+decides (on for ``dagan``, off for the baselines); set them to compare ablations. Differential
+privacy of the critics is off unless ``dp_noise_multiplier`` is set.
 """
 
 from __future__ import annotations
