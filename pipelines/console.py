@@ -42,17 +42,23 @@ def root_error(err: BaseException) -> BaseException:
 
 
 def _steps(err: BaseException) -> list[str]:
-    """Names of the failed steps around ``err``, outermost first (``StepError`` and Dagster)."""
+    """Names of the failed steps around ``err``, outermost first (``StepError`` and Dagster's
+    step errors, found as wrappers, causes or the error being handled)."""
     out: list[str] = []
+    seen: set[int] = set()
     current: BaseException | None = err
-    while current is not None and len(out) < 5:
+    while current is not None and len(out) < 5 and id(current) not in seen:
+        seen.add(id(current))
         if isinstance(current, StepError):
             out.append(current.step)
         step_key = getattr(current, "step_key", None)
         if isinstance(step_key, str) and step_key not in out:
             out.append(step_key)
         inner = getattr(current, "user_exception", None)
-        current = inner if isinstance(inner, BaseException) else current.__cause__
+        if isinstance(inner, BaseException):
+            current = inner
+        else:  # Dagster re-raises the step's own error while handling its wrapper
+            current = current.__cause__ or current.__context__
     return out
 
 
