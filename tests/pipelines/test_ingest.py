@@ -164,7 +164,7 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     )
 
     assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert check.metadata["rows_failing_row_rules"].value == 3
+    assert check.metadata["rows_failing_row_rules"].value == "3"
     meta = result.metadata
     assert meta["rows_read"] == 40
     assert meta["rows_validated"] + meta["rows_quarantined"] == meta["rows_read"]

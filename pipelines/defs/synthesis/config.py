@@ -29,5 +29,5 @@ class SynthesisConfig(dg.Config):
     plot_columns: list[str] = Field(
         default=[],
         description="Columns whose real vs synthetic distributions are plotted on the "
-        "materialization; empty = the first two continuous and first two discrete columns.",
+        "materialization; empty = every column but the label (its mix is the class-mix plot).",
     )
