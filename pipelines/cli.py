@@ -316,14 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except Exception as err:  # every error: one line, exit status 2 (--verbose: the traceback)
-        from pipelines.console import error_line
+        from pipelines.console import report_error
 
-        if verbose:
-            import traceback
-
-            traceback.print_exc()
-        sys.stderr.write(error_line(args.command, err) + "\n")
-        return 2
+        return report_error(args.command, err, verbose)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,16 @@ def error_line(command: str, err: BaseException) -> str:
     return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
 
 
+def report_error(command: str, err: BaseException, verbose: bool = False) -> int:
+    """Write the error's line to stderr (after the traceback when ``verbose``); exit status 2."""
+    if verbose:
+        import traceback
+
+        traceback.print_exception(err)
+    sys.stderr.write(error_line(command, err) + "\n")
+    return 2
+
+
 class _ProgressFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         meta = getattr(record, "dagster_meta", None) or {}

@@ -241,9 +241,15 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m pipelines.demo [options]`` (the same as ``dagan demo``)."""
-    from pipelines.cli import main as cli_main
+    from pipelines.console import report_error
 
-    return cli_main(["demo", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except Exception as err:  # one line, exit status 2 (--verbose: the traceback)
+        return report_error("demo", err, args.verbose)
 
 
 if __name__ == "__main__":
