@@ -33,11 +33,12 @@ DEMO_EVALUATION = {"models": ["lr", "dt", "hgb"], "max_rows": 10000, "per_party"
 
 #: Title -> query; ``?`` is the model version. The README shows these with their output.
 EXAMPLE_QUERIES = {
-    "Leaderboard of model versions": (
-        "SELECT rank, model_version, strategy, round(tstr_macro_f1, 3) AS tstr_macro_f1, "
+    "Leaderboard of model versions (ranked within one evaluation setting)": (
+        "SELECT setting, rank, model_version, strategy, epochs, "
+        "round(tstr_macro_f1, 3) AS tstr_macro_f1, "
         "round(ratio_macro_f1, 3) AS ratio_macro_f1, round(ratio_minority_f1, 3) AS "
         "ratio_minority_f1, round(jsd_mean, 3) AS jsd_mean, round(dcr_ratio, 3) AS dcr_ratio "
-        "FROM marts.utility_leaderboard ORDER BY rank"
+        "FROM marts.utility_leaderboard ORDER BY setting, rank"
     ),
     "Class mix per party, real vs synthetic": (
         "SELECT party, label_value, real_n, synthetic_n, round(real_share, 3) AS real_share, "
