@@ -1,6 +1,6 @@
 """The ``dagan`` command line: a thin layer over the pipeline, the library and the benchmark.
 
-    dagan demo [--epochs 10] [--version demo] ...      run the whole pipeline on the demo data
+    dagan demo [--epochs 10] [--threads N] ...         run the whole pipeline on the demo data
     dagan bench [benchmark flags]                      compare DAGAN with its baselines
     dagan scaling [scaling flags]                      time per epoch vs parties and rows
     dagan flops [flops flags]                          FLOP/epoch vs a replay of its matmuls
