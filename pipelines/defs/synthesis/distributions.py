@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipelines.plots import ColumnComparison
 
+
 def plotted_columns(
     kinds: Mapping[str, str], label: str, wanted: Sequence[str] = ()
 ) -> list[str]:
