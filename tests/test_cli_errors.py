@@ -26,8 +26,8 @@ def _failed_step(error: Exception) -> Exception:
     def breaks() -> None:
         raise error
 
-    with pytest.raises(Exception) as caught:
-        dg.materialize([breaks], instance=dg.DagsterInstance.ephemeral())
+    with dg.DagsterInstance.ephemeral() as instance, pytest.raises(Exception) as caught:
+        dg.materialize([breaks], instance=instance)
     return caught.value
 
 
