@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.dagan-installed
-# Dagster's run history for `make ui` (the demo uses a fresh temporary one).
+# Dagster's run history: `make demo` writes it, `make ui` shows it (the demo's assets and plots).
 UI_HOME ?= $(CURDIR)/.dagster_home
 
 # `make bench` runs this (override: make bench BENCH_ARGS="--dataset credit --max-rows 40000 ...")
@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -e ".[dev]"
 	touch $(STAMP)
 
+# make demo THREADS=2    CPU threads of training, sampling and evaluation (default: DAGAN_THREADS,
+#                        else min(cores - 1, 4))
 demo: venv
-	$(PY) scripts/run_demo.py
+	$(PY) scripts/run_demo.py --dagster-home $(UI_HOME) $${THREADS:+--threads $$THREADS}
 
 # every demo party in a process of its own, reached over gRPC with mutual TLS (127.0.0.1)
 demo-federated: venv

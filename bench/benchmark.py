@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ctgan_reference import INSTALL_HINT
-from bench.options import add_data_dir, add_out
+from bench.options import add_data_dir, add_out, partial_path, refuse_tracked
 from bench.report import load_results, write_outputs
 from bench.variants import (
     EXTERNAL_VARIANTS,
@@ -197,9 +197,10 @@ def _resolve_device(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
         a.device = "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _replot(path: Path) -> int:
+def _replot(path: Path, out: Path) -> int:
     results, meta = load_results(path)
-    table = write_outputs(results, meta, path.parent, path.stem, write_json=False)
+    refuse_tracked(out, [f"{path.stem}.md", f"{path.stem}*.png"])
+    table = write_outputs(results, meta, out, path.stem, write_json=False)
     sys.stdout.write(table + "\n")
     return 0
 
@@ -230,12 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     p = _parser()
     a = p.parse_args(argv)
     if a.replot is not None:
-        return _replot(a.replot)
+        return _replot(a.replot, a.out)
     if a.merge:
         from bench.report import merge_runs
 
+        name = a.name or a.merge[0].stem.split(".")[0]
+        refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png"])
         results, meta = merge_runs(a.merge)
-        table = write_outputs(results, meta, a.out, a.name or a.merge[0].stem.split(".")[0])
+        table = write_outputs(results, meta, a.out, name)
         sys.stdout.write(table + "\n")
         return 0
     _check(p, a)
@@ -258,8 +261,11 @@ def main(argv: list[str] | None = None) -> int:
             "date": str(date.today()), "cores": os.cpu_count(),
             "command": "python scripts/benchmark.py "
                        + shlex.join(sys.argv[1:] if argv is None else argv)}
+    refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png"])
     a.out.mkdir(parents=True, exist_ok=True)
-    results = _run_jobs(jobs, a.jobs, meta, a.out / f"{name}.partial.json", started)
+    partial = partial_path(name)  # never beside the outputs
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    results = _run_jobs(jobs, a.jobs, meta, partial, started)
     meta["wall_seconds"] = time.perf_counter() - started
     table = write_outputs(results, meta, a.out, name)
     sys.stdout.write(table + "\n")

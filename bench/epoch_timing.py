@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.options import add_data_dir, add_out
+from bench.options import add_data_dir, add_out, refuse_tracked
 from bench.run_info import run_info
 from bench.scenario import set_up
 
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None, prog: str = "scripts/epoch_timing.py") -
     add_out(p, "speed")
     p.add_argument("--name", default=None, help="output stem (default: epoch_timing_<device>)")
     opts = p.parse_args(argv)
+    name = opts.name or f"epoch_timing_{opts.device}"
+    refuse_tracked(opts.out, [f"{name}.json", f"{name}.md"])
     import torch
 
     torch.set_num_threads(opts.threads)
@@ -98,7 +100,6 @@ def main(argv: list[str] | None = None, prog: str = "scripts/epoch_timing.py") -
                                     sample_rows=opts.sample_rows, device=opts.device))
         sys.stderr.write(json.dumps(results[-1]) + "\n")
     payload = {**run_info(prog, argv, vars(opts)), "results": results}
-    name = opts.name or f"epoch_timing_{opts.device}"
     opts.out.mkdir(parents=True, exist_ok=True)
     (opts.out / f"{name}.json").write_text(json.dumps(payload, indent=1) + "\n")
     report = markdown(payload)

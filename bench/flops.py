@@ -39,7 +39,7 @@ from typing import Any
 import torch
 
 from bench.matmul_count import count, replay_seconds, shape_table, split_steps, square_gflops
-from bench.options import add_data_dir, add_out
+from bench.options import add_data_dir, add_out, refuse_tracked
 from bench.run_info import run_info
 from bench.scenario import set_up
 
@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/flops.py") -
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(prog)
     opts = parser.parse_args(argv)
+    refuse_tracked(opts.out, ["flops.json", "flops.md"])
     if min(opts.count_steps, opts.epochs, opts.repeats, opts.threads, opts.square_size) < 1 \
             or opts.warmup < 0 or opts.batch_size < 2:
         parser.error("--count-steps, --epochs, --repeats, --threads and --square-size must be "

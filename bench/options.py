@@ -3,13 +3,18 @@ folder.
 
 The datasets folder is ``--data-dir``; its default is the ``DAGAN_DATASETS_DIR`` environment
 variable, else ``../shared/datasets`` next to the repository. Outputs go under ``results/tmp/`` by
-default, so a run never overwrites the committed result files; ``--out`` names another folder.
+default, so a run never overwrites the committed result files; ``--out`` names another folder,
+and :func:`refuse_tracked` stops a run before it starts if that folder holds committed files of
+the names it would write.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
+import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent  # the repository (bench/..)
@@ -39,3 +44,38 @@ def add_out(p: argparse.ArgumentParser, *parts: str) -> None:
     where = "/".join(["results", "tmp", *parts])
     p.add_argument("--out", type=Path, default=default_out(*parts),
                    help=f"output folder (default: {where})")
+
+
+def partial_path(name: str) -> Path:
+    """Where a run keeps its results so far: ``results/tmp/partial/<name>.partial.json``, never
+    beside the outputs (which may sit next to committed files)."""
+    return default_out("partial") / f"{name}.partial.json"
+
+
+def tracked_files(folder: Path) -> list[str]:
+    """Names of the files directly in ``folder`` that git tracks (none outside the repository or
+    without git)."""
+    folder = folder.resolve()
+    if REPO.resolve() not in (folder, *folder.parents):
+        return []
+    try:
+        listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z", "--", str(folder)],
+                                capture_output=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    paths = [REPO / p for p in listed.decode().split("\0") if p]
+    return sorted(p.name for p in paths if p.resolve().parent == folder)
+
+
+def refuse_tracked(out: Path, patterns: Iterable[str]) -> None:
+    """Stop before measuring if the run would overwrite committed files in ``out``.
+
+    Raises:
+        FileExistsError: naming the committed files and what to do instead.
+    """
+    names = tracked_files(out)
+    hit = sorted({n for n in names for pattern in patterns if fnmatch.fnmatch(n, pattern)})
+    if hit:
+        raise FileExistsError(
+            f"--out {out} holds committed results this run would overwrite ({', '.join(hit)}); "
+            f"write to another folder (default: results/tmp/...) and copy what you want to keep")

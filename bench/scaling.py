@@ -47,7 +47,7 @@ import pandas as pd
 
 from bench.imbalance import ScenarioConfig
 from bench.memory import peak_rss_mb, reset_peak_rss
-from bench.options import add_data_dir, add_out
+from bench.options import add_data_dir, add_out, refuse_tracked
 from bench.run_info import run_info
 from bench.scaling_report import markdown, plot_sweep, slopes
 from bench.scenario import deal, training_rows
@@ -271,6 +271,7 @@ def main(argv: list[str] | None = None, prog: str = "python scripts/scaling.py")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(prog)
     opts = parser.parse_args(argv)
+    refuse_tracked(opts.out, ["scaling.json", "scaling.md", "time_vs_*.png"])
     if opts.epochs < 1 or opts.warmup < 0 or opts.batch_size < 2 or opts.threads < 1:
         parser.error("--epochs and --threads must be >= 1, --warmup >= 0, --batch-size >= 2")
     if min(opts.parties) < 1 or opts.rows_parties < 1 or min(opts.rows) < 1:

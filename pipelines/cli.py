@@ -1,6 +1,6 @@
 """The ``dagan`` command line: a thin layer over the pipeline, the library and the benchmark.
 
-    dagan demo [--epochs 10] [--version demo] ...      run the whole pipeline on the demo data
+    dagan demo [--epochs 10] [--threads N] ...         run the whole pipeline on the demo data
     dagan bench [benchmark flags]                      compare DAGAN with its baselines
     dagan scaling [scaling flags]                      time per epoch vs parties and rows
     dagan flops [flops flags]                          FLOP/epoch vs a replay of its matmuls
@@ -10,7 +10,8 @@
     dagan contract init|check ...                      draft a contract; check a party's files
 
 Every command writes its results to stdout and its progress to stderr; errors end with exit
-status 2 and one line naming the problem.
+status 2 and one line naming the problem (party, file, column and value where they apply);
+``dagan --verbose COMMAND`` (or ``dagan demo --verbose``) also prints the traceback.
 """
 
 from __future__ import annotations
@@ -262,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dagan", description="Multi-party synthetic tables: pipeline demo, benchmark, "
         "sampling, profiling and speed measurements."
     )
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print the traceback of an error (before its one-line summary)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p_demo = commands.add_parser("demo", help="run the whole pipeline on the demo data",
@@ -324,19 +327,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dagan`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = False
+    while argv[:1] and argv[0] in ("--verbose", "-v"):
+        verbose, argv = True, argv[1:]
     if argv[:1] == ["bench"]:  # every flag goes to the benchmark, --help included
         return _bench(argparse.Namespace(bench_args=argv[1:]))
     if argv[:1] and argv[0] in _TOOLS:  # likewise for scaling and flops
         args = argparse.Namespace(command=argv[0], tool_args=argv[1:], handler=_TOOLS[argv[0]])
     else:
         args = build_parser().parse_args(argv)
-    from dagan_core.errors import DAGANError
-
+    verbose = verbose or bool(getattr(args, "verbose", False))
     try:
         return int(args.handler(args) or 0)
-    except (CommandError, DAGANError, FileNotFoundError) as err:
-        sys.stderr.write(f"dagan {args.command}: {err}\n")
-        return 2
+    except Exception as err:  # every error: one line, exit status 2 (--verbose: the traceback)
+        from pipelines.console import report_error
+
+        return report_error(args.command, err, verbose)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ Steps: register one ``parties`` partition per landing folder and the model versi
 validate and summarise each party (summary + imbalance profile); build the encoder, train,
 sample and evaluate the model version (training_job); rebuild the SQL models (analytics_job).
 Everything the pipeline writes goes to DAGAN_VAR_DIR (default ``var/``); Dagster's run history
-goes to a fresh DAGSTER_HOME (a temporary folder unless ``dagster_home`` is given).
-Training logs one line per epoch. ``--dataset`` runs it on another dataset (a dataset file, see
-:mod:`pipelines.datasets`): its landing area, contract and test set, in its warehouse namespace.
+goes to the Dagster home that ``make ui`` opens (``.dagster_home`` in the repository, or
+``--dagster-home``, or DAGSTER_HOME when set), so the UI shows the demo's materializations and
+plots. Training logs one line per epoch; a failed step ends the demo with one line naming it
+(``--verbose``: Dagster's full log and the traceback). ``--dataset`` runs it on another dataset
+(a dataset file, see :mod:`pipelines.datasets`): its landing area, contract and test set, in its
+warehouse namespace.
 
 Entry points: ``dagan demo`` and ``scripts/run_demo.py`` (same options).
 """
@@ -18,7 +21,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,11 +35,12 @@ DEMO_EVALUATION = {"models": ["lr", "dt", "hgb"], "max_rows": 10000, "per_party"
 
 #: Title -> query; ``?`` is the model version. The README shows these with their output.
 EXAMPLE_QUERIES = {
-    "Leaderboard of model versions": (
-        "SELECT rank, model_version, strategy, round(tstr_macro_f1, 3) AS tstr_macro_f1, "
+    "Leaderboard of model versions (ranked within one evaluation setting)": (
+        "SELECT setting, rank, model_version, strategy, epochs, "
+        "round(tstr_macro_f1, 3) AS tstr_macro_f1, "
         "round(ratio_macro_f1, 3) AS ratio_macro_f1, round(ratio_minority_f1, 3) AS "
         "ratio_minority_f1, round(jsd_mean, 3) AS jsd_mean, round(dcr_ratio, 3) AS dcr_ratio "
-        "FROM marts.utility_leaderboard ORDER BY rank"
+        "FROM marts.utility_leaderboard ORDER BY setting, rank"
     ),
     "Class mix per party, real vs synthetic": (
         "SELECT party, label_value, real_n, synthetic_n, round(real_share, 3) AS real_share, "
@@ -56,9 +59,16 @@ EXAMPLE_QUERIES = {
 }
 
 
+def default_dagster_home() -> Path:
+    """DAGSTER_HOME when set, else the repository's ``.dagster_home`` (``make ui`` opens it)."""
+    from pipelines.settings import REPO_ROOT
+
+    return Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home")
+
+
 def prepare_dagster_home(path: Path | None) -> Path:
     """A DAGSTER_HOME with telemetry off (created if needed) and exported to the environment."""
-    home = path or Path(tempfile.mkdtemp(prefix="dagan-demo-home-"))
+    home = path or default_dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -71,9 +81,31 @@ def _log_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def _check(result: Any, what: str) -> None:
+def _execute(job: Any, what: str, verbose: bool, **kwargs: Any) -> Any:
+    """Run a job in this process; a failure raises :class:`StepError` naming ``what`` (the
+    cause is the step's own error). Unless ``verbose``, the console shows one line per message."""
+    from pipelines.console import StepError, progress_logger
+
+    if not verbose:
+        job = job.with_logger_defs({"console": progress_logger()})
+    try:
+        result = job.execute_in_process(**kwargs)
+    except Exception as err:
+        raise StepError(what) from err
     if not result.success:
-        raise SystemExit(f"demo step failed: {what}")
+        raise StepError(what)
+    return result
+
+
+def _op_config(epochs: int, training: Mapping[str, Any] | None,
+               evaluation: Mapping[str, Any] | None, threads: int | None) -> dict[str, Any]:
+    per_step = {} if threads is None else {"threads": threads}
+    return {
+        "dagan_model": {"config": {**DEMO_TRAINING, "epochs": epochs, **per_step,
+                                   **(training or {})}},
+        "synthetic_table": {"config": per_step},
+        "utility_metrics": {"config": {**DEMO_EVALUATION, **per_step, **(evaluation or {})}},
+    }
 
 
 def run_pipeline(
@@ -81,11 +113,17 @@ def run_pipeline(
     epochs: int,
     training: Mapping[str, Any] | None = None,
     evaluation: Mapping[str, Any] | None = None,
+    threads: int | None = None,
+    verbose: bool = False,
 ) -> list[tuple[str, float]]:
     """Materialize every asset of the pipeline once, for the landing parties and ``version``.
 
     ``training`` and ``evaluation`` override the demo's ``dagan_model`` and ``utility_metrics``
-    run config. Returns ``(step, seconds)`` per step.
+    run config; ``threads`` sets the CPU threads of training, sampling and evaluation (default:
+    DAGAN_THREADS, else min(cores - 1, 4)). Returns ``(step, seconds)`` per step.
+
+    Raises:
+        StepError: a step failed (its error is the cause).
     """
     import dagster as dg
 
@@ -96,7 +134,9 @@ def run_pipeline(
     instance = dg.DagsterInstance.get()
     parties = LandingArea().parties()
     if not parties:
-        raise SystemExit(f"no party folder in the landing area {LandingArea().root_path}")
+        raise FileNotFoundError(
+            f"no party folder in the landing area {LandingArea().root_path} "
+            "(set DAGAN_LANDING_DIR or select a dataset)")
     known = set(instance.get_dynamic_partitions(party_partitions.name))
     instance.add_dynamic_partitions(party_partitions.name, [p for p in parties if p not in known])
     if not instance.has_dynamic_partition(model_versions.name, version):
@@ -106,36 +146,22 @@ def run_pipeline(
     ingest_job = defs.resolve_job_def("ingest_job")
     for party in parties:
         start = time.perf_counter()
-        result = ingest_job.execute_in_process(
-            partition_key=party, instance=instance, run_config=_log_config()
-        )
-        _check(result, f"ingest {party}")
+        _execute(ingest_job, f"ingest {party}", verbose,
+                 partition_key=party, instance=instance, run_config=_log_config())
         steps.append((f"ingest + validate + summarise {party}", time.perf_counter() - start))
 
     start = time.perf_counter()
-    run_config = {
-        **_log_config(),
-        "ops": {
-            "dagan_model": {"config": {**DEMO_TRAINING, "epochs": epochs, **(training or {})}},
-            "utility_metrics": {"config": {**DEMO_EVALUATION, **(evaluation or {})}},
-        },
-    }
-    result = defs.resolve_job_def("training_job").execute_in_process(
-        partition_key=version, instance=instance, run_config=run_config
-    )
-    _check(result, f"training_job for {version}")
+    run_config = {**_log_config(), "ops": _op_config(epochs, training, evaluation, threads)}
+    result = _execute(defs.resolve_job_def("training_job"), f"training_job [{version}]", verbose,
+                      partition_key=version, instance=instance, run_config=run_config)
     for event in result.get_step_success_events():
         seconds = event.event_specific_data.duration_ms / 1000
         steps.append((f"  {event.step_key} [{version}]", seconds))
     steps.append((f"training_job [{version}]", time.perf_counter() - start))
 
     start = time.perf_counter()
-    _check(
-        defs.resolve_job_def("analytics_job").execute_in_process(
-            instance=instance, run_config=_log_config()
-        ),
-        "analytics_job",
-    )
+    _execute(defs.resolve_job_def("analytics_job"), "analytics_job", verbose,
+             instance=instance, run_config=_log_config())
     steps.append(("analytics_job (SQL models)", time.perf_counter() - start))
     for name, seconds in steps:
         logger.info("%-45s %7.1fs", name, seconds)
@@ -200,7 +226,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", default="demo", help="model version (partition key)")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs")
     parser.add_argument("--dagster-home", type=Path, default=None,
-                        help="DAGSTER_HOME to use (default: a new temporary folder)")
+                        help="DAGSTER_HOME to keep the run history in (default: DAGSTER_HOME, "
+                        "else .dagster_home in the repository, the one `make ui` opens)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of training, sampling and evaluation (default: "
+                        "DAGAN_THREADS, else min(cores - 1, 4))")
+    parser.add_argument("--verbose", action="store_true",
+                        help="Dagster's full run log, and the traceback of an error")
     parser.add_argument("--training-config", type=_json_object, default=None, metavar="JSON",
                         help="overrides of the dagan_model config, e.g. "
                         "'{\"generator_dims\": [64], \"batch_size\": 100}'")
@@ -224,7 +256,10 @@ def run(args: argparse.Namespace) -> int:
     home = prepare_dagster_home(args.dagster_home)
     logger.info("DAGSTER_HOME=%s", home)
     start = time.perf_counter()
-    run_pipeline(args.version, args.epochs, args.training_config, args.evaluation_config)
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    run_pipeline(args.version, args.epochs, args.training_config, args.evaluation_config,
+                 threads=args.threads, verbose=args.verbose)
     if not args.no_queries:
         show_warehouse(args.version)
     sys.stdout.write(f"\ndemo finished in {time.perf_counter() - start:.0f}s\n")
@@ -232,10 +267,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pipelines.demo [options]``."""
+    """``python -m pipelines.demo [options]`` (the same as ``dagan demo``)."""
+    from pipelines.console import report_error
+
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except Exception as err:  # one line, exit status 2 (--verbose: the traceback)
+        return report_error("demo", err, args.verbose)
 
 
 if __name__ == "__main__":

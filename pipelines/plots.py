@@ -136,7 +136,7 @@ class ColumnComparison:
 def column_histograms(columns: Sequence[ColumnComparison]) -> dg.MetadataValue:
     """One panel per column: real vs synthetic shares (discrete) or densities (continuous)."""
     count = max(1, len(columns))
-    ncols = min(2, count)
+    ncols = min(3, count)
     nrows = -(-count // ncols)
     fig, axes = new_figure(5.4 * ncols, 3.3 * nrows, nrows=nrows, ncols=ncols)
     flat = list(np.ravel(np.asarray(axes, dtype=object)))
@@ -192,6 +192,20 @@ def utility_bars(utility: pd.DataFrame) -> dg.MetadataValue:
            ylabel="score")
     ax.legend(fontsize=8, loc="lower right")
     return figure_markdown(fig, "utility")
+
+
+def party_rows(party: str, counts: Mapping[str, int]) -> dg.MetadataValue:
+    """One bar per count of a party's table (e.g. rows read, rows breaking row rules): a bar
+    chart of this party, not a series over the parties' runs."""
+    fig, ax = new_figure(6.0, 3.0)
+    names = list(counts)
+    colors = [f"C{i}" for i in range(len(names))]
+    bars = ax.bar(names, [int(counts[n]) for n in names], color=colors)
+    for bar, name in zip(bars, names, strict=True):
+        ax.annotate(f"{int(counts[name]):,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=8)
+    ax.set(title=f"party {party}: rows", ylabel="rows")
+    return figure_markdown(fig, f"rows of {party}")
 
 
 # ---------------------------------------------------------------------------------- helpers

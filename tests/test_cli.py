@@ -133,6 +133,8 @@ def test_demo_runs_the_pipeline_and_shows_the_queries(
     captured = capsys.readouterr()
     out = captured.out
     assert "epoch 2/2" in captured.out + captured.err  # per-epoch progress (run log)
+    assert "Created temporary directory" not in captured.out + captured.err  # GX set-up noise
+    _the_ui_sees_the_demo(tmp_path / "home", landing)
     from pipelines.demo import EXAMPLE_QUERIES
 
     for title in EXAMPLE_QUERIES:
@@ -188,3 +190,34 @@ def test_scaling_and_flops_forward_their_flags(capsys: pytest.CaptureFixture[str
         cli.main(["flops", "--count-steps", "0"])
     assert done.value.code == 2
     assert "dagan flops: error: --count-steps" in capsys.readouterr().err
+
+
+def _the_ui_sees_the_demo(home: Path, landing: Path) -> None:
+    """The demo's Dagster home holds its materializations (with the threads used), and the
+    party sensor that starts with the UI on that home asks for no ingest run."""
+    import dagster as dg
+
+    from pipelines.defs.ingest import party_sensor
+    from pipelines.resources.landing import LandingArea
+    from pipelines.threads import default_threads
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        model = instance.get_latest_materialization_event(dg.AssetKey("dagan_model"))
+        assert model is not None and model.asset_materialization.partition == "cli"
+        assert model.asset_materialization.metadata["threads"].value == default_threads()
+        metrics = instance.get_latest_materialization_event(dg.AssetKey("utility_metrics"))
+        assert "models lr;" in metrics.asset_materialization.metadata["evaluation_setting"].value
+        tick = party_sensor(dg.build_sensor_context(
+            instance=instance, resources={"landing": LandingArea(root=str(landing))}))
+        assert tick.run_requests == [] and tick.dynamic_partitions_requests == []
+
+
+def test_the_demo_keeps_its_history_where_make_ui_looks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.demo import default_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    makefile = (settings.REPO_ROOT / "Makefile").read_text()
+    assert "UI_HOME ?= $(CURDIR)/.dagster_home" in makefile
+    assert default_dagster_home() == settings.REPO_ROOT / ".dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", "/somewhere/else")
+    assert default_dagster_home() == Path("/somewhere/else")

@@ -7,6 +7,7 @@
 -- column: tstr (DOUBLE): Train on the party's synthetic rows, test on real; mean over the utility models.
 -- column: trtr (DOUBLE): Train on the party's real rows, test on real; mean over the utility models.
 -- column: ratio (DOUBLE): tstr / trtr; 1 = the party's synthetic rows are as useful as its real ones.
+-- column: setting (VARCHAR): The version's evaluation setting (models; rows real/synthetic/test; test set; seed).
 -- column: worst_party_rank (BIGINT): Rank of the party by ratio inside version and metric, 1 = the worst-served party.
 SELECT
     model_version,
@@ -16,8 +17,14 @@ SELECT
     tstr,
     trtr,
     ratio,
+    coalesce(settings.setting, 'not recorded') AS setting,
     rank() OVER (PARTITION BY model_version, metric ORDER BY ratio ASC NULLS FIRST)
         AS worst_party_rank
 FROM metrics.utility
+LEFT JOIN (
+    SELECT model_version, any_value(setting) AS setting
+    FROM metrics.evaluation_settings
+    GROUP BY model_version
+) AS settings USING (model_version)
 WHERE scope = 'party' AND model = 'mean'
 ORDER BY model_version, metric, party

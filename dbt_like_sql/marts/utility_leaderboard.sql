@@ -1,8 +1,17 @@
 -- comment: One row per model version: pooled TSTR and TSTR/TRTR (mean over the utility models) per
--- comment: metric, headline similarity and privacy, ranked by the macro-F1 ratio (1 = best).
--- column: rank (BIGINT): Rank of the model version by ratio_macro_f1, 1 = best.
+-- comment: metric, headline similarity and privacy, ranked by the macro-F1 ratio (1 = best) among
+-- comment: the versions scored with the same evaluation setting only (utility models, rows, test
+-- comment: set, seed); versions of different settings are not ranked against each other.
+-- column: rank (BIGINT): Rank of the model version by ratio_macro_f1 within its evaluation setting, 1 = best.
+-- column: setting (VARCHAR): The evaluation setting (models; rows real/synthetic/test; test set; seed); 'not recorded' for versions scored before settings were kept.
+-- column: versions_in_setting (BIGINT): How many model versions share this evaluation setting (the size of the ranking).
 -- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
 -- column: strategy (VARCHAR): Training strategy of the model version: dagan or a baseline.
+-- column: epochs (INTEGER): Training epochs of the model version.
+-- column: models (VARCHAR): Utility models fitted (mean over these), comma-separated.
+-- column: real_rows (INTEGER): Real training rows the utility models saw.
+-- column: synthetic_rows (INTEGER): Synthetic rows the utility models saw.
+-- column: test_rows (INTEGER): Real test rows scored.
 -- column: evaluated_at (TIMESTAMP WITH TIME ZONE): When the version's metrics were computed.
 -- column: tstr_macro_f1 (DOUBLE): Macro-F1 on the real test set of models trained on synthetic rows (mean over models).
 -- column: ratio_macro_f1 (DOUBLE): tstr_macro_f1 / the same score when trained on real rows.
@@ -44,6 +53,18 @@ similarity AS (
     WHERE party IS NULL
     GROUP BY model_version
 ),
+settings AS (
+    SELECT
+        model_version,
+        any_value(setting) AS setting,
+        any_value(epochs) AS epochs,
+        any_value(models) AS models,
+        any_value(real_rows) AS real_rows,
+        any_value(synthetic_rows) AS synthetic_rows,
+        any_value(test_rows) AS test_rows
+    FROM metrics.evaluation_settings
+    GROUP BY model_version
+),
 privacy AS (
     SELECT
         model_version,
@@ -51,13 +72,31 @@ privacy AS (
         max(value) FILTER (WHERE metric = 'exact_copy_rate_synth') AS exact_copy_rate
     FROM metrics.privacy
     GROUP BY model_version
+),
+ranked AS (
+    SELECT
+        coalesce(settings.setting, 'not recorded') AS setting,
+        utility.*,
+        settings.* EXCLUDE (model_version, setting),
+        similarity.* EXCLUDE (model_version),
+        privacy.* EXCLUDE (model_version)
+    FROM utility
+    LEFT JOIN settings USING (model_version)
+    LEFT JOIN similarity USING (model_version)
+    LEFT JOIN privacy USING (model_version)
 )
 SELECT
-    rank() OVER (ORDER BY ratio_macro_f1 DESC NULLS LAST) AS rank,
-    utility.*,
-    similarity.* EXCLUDE (model_version),
-    privacy.* EXCLUDE (model_version)
-FROM utility
-LEFT JOIN similarity USING (model_version)
-LEFT JOIN privacy USING (model_version)
-ORDER BY rank, model_version
+    rank() OVER (PARTITION BY setting ORDER BY ratio_macro_f1 DESC NULLS LAST) AS rank,
+    setting,
+    count(*) OVER (PARTITION BY setting) AS versions_in_setting,
+    model_version,
+    strategy,
+    epochs,
+    models,
+    real_rows,
+    synthetic_rows,
+    test_rows,
+    ranked.* EXCLUDE (setting, model_version, strategy, epochs, models, real_rows,
+                      synthetic_rows, test_rows)
+FROM ranked
+ORDER BY setting, rank, model_version

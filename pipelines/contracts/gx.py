@@ -6,6 +6,7 @@ import takes seconds and Dagster must be able to load the definitions without pa
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -17,7 +18,20 @@ def _import_gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    _quiet_gx_logs()
     return gx
+
+
+def _quiet_gx_logs() -> None:
+    """GX logs its set-up at INFO ("Created temporary directory ... for ephemeral docs site", one
+    per context), some of its modules with a level of their own: noise in every run log. Its
+    warnings and errors still show."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("great_expectations."):
+            log = logging.getLogger(name)
+            if 0 < log.level < logging.WARNING:
+                log.setLevel(logging.WARNING)
 
 
 class GxContext:

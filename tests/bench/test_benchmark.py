@@ -97,7 +97,7 @@ def test_markdown_and_plots_are_written_and_replot_rebuilds_them(run):
     before = (out / f"{NAME}.json").read_text()
     curve.unlink()
     quality.unlink()
-    assert benchmark.main(["--replot", str(out / f"{NAME}.json")]) == 0
+    assert benchmark.main(["--replot", str(out / f"{NAME}.json"), "--out", str(out)]) == 0
     assert_png(curve)
     assert_png(quality)
     assert (out / f"{NAME}.json").read_text() == before  # the source is left as it was

@@ -164,7 +164,7 @@ def test_bad_rows_are_quarantined_with_reasons(tmp_path):
     )
 
     assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert check.metadata["rows_failing_row_rules"].value == 3
+    assert check.metadata["rows_failing_row_rules"].value == "3"
     meta = result.metadata
     assert meta["rows_read"] == 40
     assert meta["rows_validated"] + meta["rows_quarantined"] == meta["rows_read"]
@@ -211,3 +211,14 @@ def test_sensor_adds_new_parties_and_reruns_changed_ones(tmp_path):
     assert later.dynamic_partitions_requests[0].partition_keys == ["party_1"]
     assert len({r.run_key for r in first.run_requests + later.run_requests}) == 3
     assert set(json.loads(later.cursor)["parties"]) == {"party_0", "party_1"}
+
+
+def test_sensor_skips_parties_whose_files_were_already_ingested():
+    """A fresh sensor (no cursor) on an instance where the demo ingested the same files asks for
+    nothing; a party whose files changed since, or never ingested, still runs."""
+    from pipelines.defs.ingest.sensors import plan_party_runs
+
+    digests = {"a": "d1", "b": "d2", "c": "d3"}
+    plan = plan_party_runs(digests, None, ["a", "b", "c"], {"a": "d1", "b": "older"})
+    assert plan.to_run == {"b": "d2", "c": "d3"} and plan.new_partitions == []
+    assert plan_party_runs(digests, None, ["a", "b", "c"], digests).to_run == {}

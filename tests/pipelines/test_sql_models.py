@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from pipelines.defs.analytics.assets import SOURCES, SQL_ROOT, sql_model_assets
-from pipelines.defs.evaluation.metrics_frames import metrics_tables
+from pipelines.defs.evaluation.metrics_frames import evaluation_settings, metrics_tables
 from pipelines.factories.sql_models import (
     SqlModelError,
     build_sql_model_assets,
@@ -108,10 +108,13 @@ def _report(parties: list[str]) -> SimpleNamespace:
     )
 
 
-def _publish_fixtures(warehouse: Warehouse, version: str, strategy: str, ratio: float) -> None:
+def _publish_fixtures(warehouse: Warehouse, version: str, strategy: str, ratio: float,
+                      models: tuple[str, ...] = ("lr", "rf"), max_rows: int = 0,
+                      epochs: int = 10) -> None:
     parties = ["a", "b"]
     record = {
         "strategy": strategy,
+        "config": {"train": {"epochs": epochs}},
         "label": "y",
         "parties": {
             "a": {"rows": 30, "class_counts": {"no": 20, "yes": 10}},
@@ -131,7 +134,11 @@ def _publish_fixtures(warehouse: Warehouse, version: str, strategy: str, ratio: 
     )
     report = _report(parties)
     report.utility["ratio"] = ratio
-    tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
+    config = SimpleNamespace(models=list(models), max_rows=max_rows, seed=0, detection=False)
+    settings = evaluation_settings(record, config, {"real": 40, "synthetic": 40, "test": 25},
+                                   "test.csv")
+    tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC),
+                            settings)
     rows = synthetic.assign(model_version=version)
 
     def write(w):
@@ -155,10 +162,12 @@ def test_every_shipped_model_runs_over_fixture_tables(tmp_path: Path) -> None:
         assert mats[0].metadata["dagster/row_count"].value > 0
 
     board = warehouse.query("SELECT * FROM marts.utility_leaderboard ORDER BY rank")
-    assert board[["rank", "model_version", "strategy"]].values.tolist() == [
-        [1, "v1", "dagan"],
-        [2, "v2", "fedsyn"],
+    assert board[["rank", "model_version", "strategy", "versions_in_setting"]].values.tolist() == [
+        [1, "v1", "dagan", 2],
+        [2, "v2", "fedsyn", 2],
     ]
+    assert board["setting"].tolist() == [
+        "models lr,rf; rows real/synthetic/test 40/40/25; test set test.csv; seed 0"] * 2
     assert board["ratio_macro_f1"].tolist() == pytest.approx([0.9, 0.7])
     assert board["dcr_ratio"].tolist() == pytest.approx([1.1, 1.1])
 
@@ -184,3 +193,38 @@ def test_every_shipped_model_runs_over_fixture_tables(tmp_path: Path) -> None:
         "AND table_name = 'class_balance'"
     )["comment"].iloc[0]
     assert comment.startswith("Class mix per party and model version")
+
+
+def test_versions_scored_differently_are_ranked_apart(tmp_path: Path) -> None:
+    """Two versions scored with different utility models and row caps: each is first of its own
+    evaluation setting, the leaderboard says which setting, and the column fidelity's best
+    version is looked for within the setting only."""
+    warehouse = Warehouse(path=str(tmp_path / "wh.duckdb"))
+    _publish_fixtures(warehouse, "short", "dagan", 0.95, models=("lr",), max_rows=20, epochs=2)
+    _publish_fixtures(warehouse, "long", "dagan", 0.8, models=("lr", "rf"), epochs=10)
+    _publish_fixtures(warehouse, "long-b", "fedsyn", 0.7, models=("rf", "lr"), epochs=10)
+    assert dg.materialize(sql_model_assets, resources={"warehouse": warehouse}).success
+
+    board = warehouse.query(
+        "SELECT model_version, rank, versions_in_setting, setting, epochs, models, real_rows, "
+        "synthetic_rows, test_rows FROM marts.utility_leaderboard ORDER BY model_version")
+    rows = {r.model_version: r for r in board.itertuples()}
+    assert (rows["short"].rank, rows["short"].versions_in_setting) == (1, 1)
+    assert (rows["long"].rank, rows["long-b"].rank) == (1, 2)
+    assert rows["long"].versions_in_setting == 2
+    assert rows["short"].setting == (
+        "models lr; rows real/synthetic/test 20/20/20; test set test.csv; seed 0")
+    assert rows["long"].setting == rows["long-b"].setting != rows["short"].setting
+    assert (rows["short"].epochs, rows["long"].epochs) == (2, 10)
+    assert (rows["short"].models, rows["long"].models) == ("lr", "lr,rf")
+    assert (rows["long"].real_rows, rows["long"].synthetic_rows, rows["long"].test_rows) == (
+        40, 40, 25)
+
+    fidelity = warehouse.query(
+        "SELECT model_version, best_version, setting FROM marts.column_fidelity "
+        "WHERE column_name = 'x'").set_index("model_version")
+    assert fidelity.loc["short", "best_version"] == "short"
+    assert fidelity.loc["long-b", "best_version"] in {"long", "long-b"}
+    per_party = warehouse.query(
+        "SELECT DISTINCT model_version, setting FROM marts.per_party_utility")
+    assert dict(per_party.values.tolist())["short"] == rows["short"].setting

@@ -134,6 +134,9 @@ def test_synthesis_and_utility_plots_render() -> None:
 
     kinds = {"x": "continuous", "color": "discrete", "y": "discrete"}
     assert plotted_columns(kinds, "y") == ["x", "color"]
+    wide = {"c1": "discrete", "n1": "continuous", "y": "discrete", "c2": "discrete",
+            "n2": "continuous", "c3": "discrete"}
+    assert plotted_columns(wide, "y") == ["n1", "n2", "c1", "c2", "c3"]  # all but the label
     with pytest.raises(ValueError, match="not model columns"):
         plotted_columns(kinds, "y", ["nope"])
     summaries = {
@@ -153,3 +156,15 @@ def test_synthesis_and_utility_plots_render() -> None:
     utility = pd.DataFrame({"metric": ["macro_f1", "roc_auc"], "tstr": [0.5, 0.7],
                             "trtr": [0.8, 0.9], "ratio": [0.625, 0.78]})
     assert _png_size(utility_bars(utility))[0] > 300
+
+
+def test_text_columns_show_as_string_on_raw_and_validated_tables() -> None:
+    from pipelines.defs.ingest.table_metadata import table_schema, type_name
+
+    assert [type_name(t) for t in ("object", "string", "string[pyarrow]", "int64")] == [
+        "string", "string", "string", "int64"]
+    raw = table_schema({"workclass": "object", "age": "int64"})
+    validated = table_schema(pd.DataFrame({"workclass": pd.Series(["a"], dtype="string"),
+                                           "age": [1]}))
+    assert [c.type for c in raw.columns] == [c.type for c in validated.columns] == [
+        "string", "int64"]

@@ -53,8 +53,9 @@ def test_audit_is_part_of_the_privacy_report(population):
 @needs_adult
 def test_evaluation_asset_writes_the_audit_to_metrics_privacy():
     from datetime import UTC, datetime
+    from types import SimpleNamespace
 
-    from pipelines.defs.evaluation.metrics_frames import metrics_tables
+    from pipelines.defs.evaluation.metrics_frames import evaluation_settings, metrics_tables
 
     real = pd.concat(
         [adult_slice(0, 200).assign(party="a"), adult_slice(200, 300).assign(party="b")],
@@ -68,8 +69,11 @@ def test_evaluation_asset_writes_the_audit_to_metrics_privacy():
     record = {"strategy": "dagan", "label": "income",
               "parties": {"a": {"class_counts": {}}, "b": {"class_counts": {}}}}
 
+    config = SimpleNamespace(models=["lr"], max_rows=0, seed=0, detection=False)
+    settings = evaluation_settings(record, config, {"real": 300, "synthetic": 300, "test": 300},
+                                   "test.csv")
     tables = metrics_tables("v1", record, report, pd.DataFrame(columns=["column"]), synthetic,
-                            datetime.now(UTC))
+                            datetime.now(UTC), settings)
 
     privacy = tables["privacy"].set_index("metric")
     assert 0.3 < privacy.loc["mia_auc", "value"] < 0.7

@@ -10,7 +10,11 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.defs.evaluation.config import EvaluationConfig
-from pipelines.defs.evaluation.metrics_frames import headline, metrics_tables
+from pipelines.defs.evaluation.metrics_frames import (
+    evaluation_settings,
+    headline,
+    metrics_tables,
+)
 from pipelines.defs.evaluation.metrics_schema import (
     COLUMNS,
     COMMENTS,
@@ -37,6 +41,7 @@ from pipelines.plots import utility_bars
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.resources.warehouse import Warehouse, WarehouseWriter
+from pipelines.threads import resolve_threads
 
 
 def publish_version(w: WarehouseWriter, version: str, rows: pd.DataFrame,
@@ -117,8 +122,13 @@ with warnings.catch_warnings():
             context.log.info("remote parties: real reference = half of the held-out table")
         else:
             real = pooled_real_rows(party_store, list(record["parties"]))
+        threads = resolve_threads(config.threads)
         report, fidelity = score(real, synthetic, test, record, config)
-        tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC))
+        setting = evaluation_settings(
+            record, config, {"real": len(real), "synthetic": len(synthetic), "test": len(test)},
+            test_set.name)
+        tables = metrics_tables(version, record, report, fidelity, synthetic, datetime.now(UTC),
+                                setting)
         marts = warehouse.publish(
             lambda w: publish_version(w, version, rows, tables, context.log.warning))
         if staged is not None:
@@ -140,6 +150,8 @@ with warnings.catch_warnings():
                 "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),
                 "privacy": md_table(tables["privacy"][["metric", "value"]]),
                 "summary": json_value(report.summary()),
+                "evaluation_setting": str(settings["setting"].iloc[0]),
+                "threads": threads,
             },
             check_results=[check],
         )

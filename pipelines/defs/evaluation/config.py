@@ -28,12 +28,13 @@ class EvaluationConfig(dg.Config):
         description="Cap on real, synthetic and test rows each (seeded subsample); 0 = no cap.",
     )
     seed: int = Field(default=0, description="Seed of models and subsamples.")
-    threads: int = Field(
-        default=1,
+    threads: int | None = Field(
+        default=None,
         ge=1,
-        description="BLAS/OpenMP threads of the utility models. 1 avoids oversubscription when "
-        "steps share a few cores (in one process after torch trained, more threads made the "
-        "scikit-learn models over 20x slower).",
+        description="BLAS/OpenMP (and torch) threads of the utility models; empty = "
+        "DAGAN_THREADS, else min(cores - 1, 4). Few threads avoid oversubscription when steps "
+        "share a few cores (in one process after torch trained, more threads than idle cores "
+        "made the scikit-learn models over 20x slower).",
     )
     test_set_path: str | None = Field(
         default=None,

@@ -52,6 +52,35 @@ def named_values(report: Mapping[str, float], directions: Mapping[str, str]) -> 
     return frame.astype({"metric": "string", "party": "string", "direction": "string"})
 
 
+def capped(rows: int, max_rows: int) -> int:
+    """Rows a step sees of ``rows`` under the cap ``max_rows`` (0 = no cap)."""
+    return min(rows, max_rows) if max_rows else rows
+
+
+def evaluation_settings(
+    record: Mapping[str, Any], config: Any, rows: Mapping[str, int], test_set: str
+) -> pd.DataFrame:
+    """One row: what the version was scored with (utility models, rows each side saw after the
+    cap, test set, seed) and its training epochs; ``setting`` names the evaluation setting, so
+    that versions are ranked only against versions scored the same way."""
+    models = ",".join(sorted(config.models))
+    seen = {side: capped(int(n), config.max_rows) for side, n in rows.items()}
+    setting = (
+        f"models {models}; rows real/synthetic/test {seen['real']}/{seen['synthetic']}/"
+        f"{seen['test']}; test set {test_set}; seed {config.seed}"
+        + ("; detection" if config.detection else "")
+    )
+    epochs = record.get("config", {}).get("train", {}).get("epochs")
+    frame = pd.DataFrame([{
+        "setting": setting, "models": models, "max_rows": int(config.max_rows),
+        "real_rows": seen["real"], "synthetic_rows": seen["synthetic"], "test_rows": seen["test"],
+        "test_set": test_set, "eval_seed": int(config.seed), "detection": bool(config.detection),
+        "epochs": None if epochs is None else int(epochs),
+    }])
+    return frame.astype({"setting": "string", "models": "string", "test_set": "string",
+                         "epochs": "Int64"})
+
+
 def metrics_tables(
     version: str,
     record: Mapping[str, Any],
@@ -59,12 +88,15 @@ def metrics_tables(
     fidelity: pd.DataFrame,
     synthetic: pd.DataFrame,
     at: datetime,
+    settings: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
-    """``table name in schema metrics`` → frame, for one model version."""
+    """``table name in schema metrics`` → frame, for one model version (``settings``: its
+    :func:`evaluation_settings` row)."""
     from dagan_core.metrics import METRIC_DIRECTIONS as directions
 
     strategy = record["strategy"]
     return {
+        "evaluation_settings": _stamp(settings, version, strategy, at),
         "utility": _stamp(utility_table(report.utility, report.per_party), version, strategy, at),
         "similarity": _stamp(named_values(report.similarity, directions), version, strategy, at),
         "privacy": _stamp(named_values(report.privacy, directions), version, strategy, at),

@@ -2,6 +2,9 @@
 
 Every table is keyed by ``model_version`` (one replace per version) and carries ``strategy``:
 
+- ``metrics.evaluation_settings``: model_version, strategy, setting, models, max_rows,
+  real_rows, synthetic_rows, test_rows, test_set, eval_seed, detection, epochs, evaluated_at
+
 - ``metrics.utility``: model_version, strategy, scope (``pooled``|``party``), party, model,
   metric, tstr, trtr, ratio, evaluated_at
 - ``metrics.similarity`` / ``metrics.privacy``: model_version, strategy, metric, party, value,
@@ -20,6 +23,9 @@ KEY = "model_version"
 
 #: COMMENT of each ``metrics`` table.
 COMMENTS = {
+    "evaluation_settings": "How each model version was scored (utility models, rows seen after "
+    "the cap, test set, seed) and its training epochs; versions are comparable only within one "
+    "setting.",
     "utility": "TSTR (fit on synthetic) vs TRTR (fit on real training rows), scored on the real "
     "test set; per utility model and metric, pooled and per party (scope).",
     "similarity": "Similarity of synthetic to real rows (JS distance, scaled Wasserstein, "
@@ -45,6 +51,23 @@ _DIRECTION = (
 #: Columns of each ``metrics`` table: name -> (type, description). Column COMMENTs in the
 #: warehouse and the assets' table schemas are both made from this.
 COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
+    "evaluation_settings": {
+        KEY: _VERSION,
+        "strategy": _STRATEGY,
+        "setting": ("string", "The evaluation setting in words (models, rows real/synthetic/test, "
+                    "test set, seed); rankings compare versions of one setting only."),
+        "models": ("string", "Utility models fitted, comma-separated (lr, dt, rf, hgb)."),
+        "max_rows": ("int", "Cap on real, synthetic and test rows each; 0 = no cap."),
+        "real_rows": ("int", "Real training rows the utility models saw (after the cap)."),
+        "synthetic_rows": ("int", "Synthetic rows the utility models saw (after the cap)."),
+        "test_rows": ("int", "Real test rows scored (after the cap)."),
+        "test_set": ("string", "File name of the real held-out test set."),
+        "eval_seed": ("int", "Seed of the utility models and the subsamples."),
+        "detection": ("bool", "Whether a real-vs-synthetic classifier was also fitted."),
+        "epochs": ("int", "Training epochs of the model version (a training setting: versions "
+                   "with different epochs are compared, not kept apart)."),
+        "evaluated_at": _AT,
+    },
     "utility": {
         KEY: _VERSION,
         "strategy": _STRATEGY,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.resources.party_store import PartyStore
+from pipelines.threads import compute_threads, resolve_threads
 
 
 def read_test_set(path: Path, columns: Sequence[str]) -> pd.DataFrame:
@@ -67,14 +68,12 @@ def score(
     config: Any,
 ) -> tuple[Any, pd.DataFrame]:
     """dagan_core's evaluation report and per-column fidelity (inputs capped per config)."""
-    from threadpoolctl import threadpool_limits  # comes with scikit-learn
-
     from dagan_core import metrics  # scikit-learn: imported at run time only
 
     label, discrete, seed, cap = (
         record["label"], record["discrete_columns"], config.seed, config.max_rows
     )
-    with threadpool_limits(limits=config.threads):
+    with compute_threads(resolve_threads(config.threads)):
         report = metrics.evaluate(
             cap_rows(real, cap, seed), cap_rows(synthetic, cap, seed), cap_rows(test, cap, seed),
             label, discrete, models=config.models, seed=seed, per_party=config.per_party,

@@ -17,6 +17,7 @@ from pipelines.defs.ingest.contract_check import (
     CHECK_NAME,
     contract_check_result,
 )
+from pipelines.defs.ingest.sensors import LANDING_DIGEST, fingerprint_digest
 from pipelines.defs.ingest.split import ContractBreachError, split_party_table
 from pipelines.defs.ingest.table_metadata import raw_table_metadata
 from pipelines.partitions import party_partitions
@@ -40,6 +41,7 @@ def raw_party_table(
     context: dg.AssetExecutionContext, landing: LandingArea, party_store: PartyStore
 ) -> dg.MaterializeResult:
     party = context.partition_key
+    digest = fingerprint_digest(landing.fingerprint(party))
     stream = landing.stream_party(party)
     text = {name: pa.string() for name in stream.columns if stream.is_text(name)}
     attrs = stream.attrs()
@@ -50,16 +52,13 @@ def raw_party_table(
             writer.write(chunk)
         dtypes, stored = writer.dtypes, writer.commit()
     context.log.info(f"party {party}: read {writer.rows} rows from {len(stream.files)} file(s)")
-    return dg.MaterializeResult(
-        metadata={
-            **raw_table_metadata(
-                party, writer.rows, dtypes, stream.files, landing.party_dir(party), stored
-            ),
-            "landing_warnings": dg.MetadataValue.md(
-                "\n".join(f"- {w}" for w in stream.warnings) or "none"
-            ),
-        }
+    metadata = raw_table_metadata(
+        party, writer.rows, dtypes, stream.files, landing.party_dir(party), stored
     )
+    metadata["landing_warnings"] = dg.MetadataValue.md(
+        "\n".join(f"- {w}" for w in stream.warnings) or "none"
+    )
+    return dg.MaterializeResult(metadata={**metadata, LANDING_DIGEST: digest})
 
 
 @dg.asset(

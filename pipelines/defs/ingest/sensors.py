@@ -3,7 +3,10 @@
 The sensor's cursor maps each party to a fingerprint of its landing files (names, sizes,
 modification times and file types, from ``lstat``: a file replaced by a link or a FIFO counts as
 a change, and the run it triggers refuses it). A party folder that appears becomes a new
-partition and gets a run; a party whose files change gets a new run. Producers should drop files
+partition and gets a run; a party whose files change gets a new run. A party whose latest
+``raw_party_table`` materialization already read the same files (its ``landing_digest``, e.g.
+from ``dagan demo`` on the same Dagster home) gets no run: starting the UI after the demo
+re-ingests nothing. Producers should drop files
 atomically (write under a hidden name such as ``.part.csv``, then rename): hidden files are
 ignored.
 """
@@ -20,6 +23,8 @@ from pipelines.partitions import party_partitions
 from pipelines.resources import LandingArea
 
 CURSOR_VERSION = 1
+#: Metadata entry of ``raw_party_table``: digest of the landing files the run read.
+LANDING_DIGEST = "landing_digest"
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -65,16 +70,42 @@ class PartyPlan:
 
 
 def plan_party_runs(
-    digests: Mapping[str, str], cursor: str | None, known_partitions: Iterable[str]
+    digests: Mapping[str, str],
+    cursor: str | None,
+    known_partitions: Iterable[str],
+    ingested: Mapping[str, str] | None = None,
 ) -> PartyPlan:
-    """Compare the landing area (party -> files digest) with the cursor and known partitions."""
+    """Compare the landing area (party -> files digest) with the cursor and known partitions.
+
+    ``ingested`` maps a party to the digest of the files its latest ingest read (the
+    ``landing_digest`` of its raw table); a party whose files have not changed since is not run.
+    """
     seen = read_cursor(cursor)
+    done = ingested or {}
     known = set(known_partitions)
     new_partitions = sorted(p for p in digests if p not in known)
     to_run = {
-        p: d for p, d in sorted(digests.items()) if seen.get(p) != d or p in new_partitions
+        p: d for p, d in sorted(digests.items())
+        if (seen.get(p) != d or p in new_partitions) and done.get(p) != d
     }
     return PartyPlan(new_partitions, to_run, write_cursor(digests))
+
+
+def ingested_digests(instance: dg.DagsterInstance, parties: Iterable[str]) -> dict[str, str]:
+    """Party -> ``landing_digest`` of its latest ``raw_party_table`` materialization (parties
+    without one, or materialized before the digest was recorded, are left out)."""
+    out = {}
+    for party in parties:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_party_table"),
+                                  asset_partitions=[party]),
+            limit=1,
+        ).records
+        materialization = records[0].asset_materialization if records else None
+        entry = materialization.metadata.get(LANDING_DIGEST) if materialization else None
+        if entry is not None:
+            out[party] = str(entry.value)
+    return out
 
 
 @dg.sensor(
@@ -93,7 +124,10 @@ def party_sensor(context: dg.SensorEvaluationContext, landing: LandingArea) -> d
         if files:  # an empty folder is not a party yet
             digests[party] = fingerprint_digest(files)
     known = context.instance.get_dynamic_partitions(party_partitions.name)
-    plan = plan_party_runs(digests, context.cursor, known)
+    seen = read_cursor(context.cursor)
+    changed = [p for p, d in digests.items() if seen.get(p) != d and p in known]
+    plan = plan_party_runs(digests, context.cursor, known,
+                           ingested_digests(context.instance, changed))
     if plan.new_partitions:
         context.log.info(f"new parties: {', '.join(plan.new_partitions)}")
     return dg.SensorResult(

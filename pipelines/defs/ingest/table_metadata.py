@@ -14,10 +14,17 @@ from pipelines.metadata import md_table
 from pipelines.resources.landing import FileRows
 
 
+def type_name(dtype: Any) -> str:
+    """The type a column is shown with: text is ``string`` whether pandas holds it as ``object``
+    or ``string`` (raw and validated tables store text alike, as Arrow strings)."""
+    name = str(dtype)
+    return "string" if name in ("object", "str") or name.startswith("string") else name
+
+
 def table_schema(df: pd.DataFrame | Mapping[str, Any]) -> dg.TableSchema:
     """A frame's (or ``{column: dtype}``'s) columns and dtypes, described as the contract does."""
     dtypes = df.dtypes.to_dict() if isinstance(df, pd.DataFrame) else df
-    return shared_table_schema({str(name): str(dtype) for name, dtype in dtypes.items()})
+    return shared_table_schema({str(name): type_name(dtype) for name, dtype in dtypes.items()})
 
 
 def raw_table_metadata(

@@ -30,6 +30,7 @@ from pipelines.plots import class_mix, column_histograms
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.warehouse import Warehouse
 from pipelines.resources.warehouse_sql import frame_schema
+from pipelines.threads import compute_threads, resolve_threads
 
 __all__ = ["COMMENT", "KEY", "SCHEMA", "TABLE", "column_comments", "synthetic_table"]
 
@@ -64,8 +65,10 @@ def synthetic_table(
     record = model_store.read_json(version, TRAINING_SUMMARY)
     sizes = {p: info["rows"] for p, info in record["parties"].items()}
     allocation = allocate_rows(sizes, config.rows or sum(sizes.values()))
-    synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
-    rows = sample_parties(synth, allocation, config.seed)
+    threads = resolve_threads(config.threads)
+    with compute_threads(threads):
+        synth = dagan_core.load_synthesizer(model_store.path(version), device=config.device)
+        rows = sample_parties(synth, allocation, config.seed)
     shortfall, unmet = shortfall_table(rows.attrs["shortfall"]), rows.attrs["unmet_rows"]
     if len(shortfall):
         context.log.warning(f"{unmet} of {len(rows)} rows carry another label "
@@ -91,6 +94,7 @@ def synthetic_table(
         metadata={
             "dagster/row_count": written,
             "dagster/column_schema": frame_schema(rows, column_comments()),
+            "threads": threads,
             "rows_per_party": json_value(rows["party"].value_counts().sort_index().to_dict()),
             "class_mix": md_table(mix),
             "parties": md_table(parties),

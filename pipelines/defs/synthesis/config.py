@@ -21,8 +21,13 @@ class SynthesisConfig(dg.Config):
     device: Literal["cpu", "cuda", "auto"] = Field(
         default="cpu", description="Device the checkpoint is loaded on."
     )
+    threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of sampling (torch); empty = DAGAN_THREADS, else "
+        "min(cores - 1, 4).",
+    )
     plot_columns: list[str] = Field(
         default=[],
         description="Columns whose real vs synthetic distributions are plotted on the "
-        "materialization; empty = the first two continuous and first two discrete columns.",
+        "materialization; empty = every column but the label (its mix is the class-mix plot).",
     )

@@ -15,15 +15,13 @@ import pandas as pd
 
 from pipelines.plots import ColumnComparison
 
-#: How many continuous and discrete columns the histograms show unless configured.
-DEFAULT_PLOTTED = 2
-
 
 def plotted_columns(
     kinds: Mapping[str, str], label: str, wanted: Sequence[str] = ()
 ) -> list[str]:
-    """The columns to plot: ``wanted`` if given (unknown names raise), else the first
-    ``DEFAULT_PLOTTED`` continuous and discrete columns other than the label, in schema order.
+    """The columns to plot: ``wanted`` if given (unknown names raise), else every column other
+    than the label (whose real vs synthetic mix is the class-mix plot), continuous ones first,
+    each group in schema order.
 
     Raises:
         ValueError: naming an asked-for column the model does not have.
@@ -34,8 +32,8 @@ def plotted_columns(
             raise ValueError(f"plot_columns {unknown} are not model columns ({', '.join(kinds)})")
         return list(wanted)
     features = [c for c in kinds if c != label]
-    continuous = [c for c in features if kinds[c] == "continuous"][:DEFAULT_PLOTTED]
-    discrete = [c for c in features if kinds[c] != "continuous"][:DEFAULT_PLOTTED]
+    continuous = [c for c in features if kinds[c] == "continuous"]
+    discrete = [c for c in features if kinds[c] != "continuous"]
     return continuous + discrete
 
 

@@ -28,6 +28,7 @@ from pipelines.partitions import model_versions
 from pipelines.plots import attention_weights, loss_curves
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
+from pipelines.threads import compute_threads, resolve_threads
 
 TRAINING_SUMMARY = "training_summary"
 
@@ -78,12 +79,15 @@ def dagan_model(
     if first_epoch:
         context.log.info(f"resuming model version {version} at epoch {first_epoch + 1} from "
                          f"{run.state_dir}")
-    context.log.info(f"training {config.strategy} on {({p: len(t) for p, t in tables.items()})}")
+    threads = resolve_threads(config.threads)
+    context.log.info(f"training {config.strategy} on {({p: len(t) for p, t in tables.items()})} "
+                     f"with {threads} thread(s)")
     start = time.perf_counter()
-    synth.fit(tables, label=columns.label, discrete_columns=list(columns.discrete_columns),
-              encoder=encoder, summaries=summaries,
-              on_epoch_end=epoch_logger(context.log, config.epochs),
-              checkpoint_dir=run.checkpoint_dir)
+    with compute_threads(threads):
+        synth.fit(tables, label=columns.label, discrete_columns=list(columns.discrete_columns),
+                  encoder=encoder, summaries=summaries,
+                  on_epoch_end=epoch_logger(context.log, config.epochs),
+                  checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start
     for cell in (synth.model.cells or {}).get("unproducible", []):
         context.log.warning(f"the generator makes no {columns.label}={cell['label_value']!r} "
@@ -109,6 +113,7 @@ def dagan_model(
             "empty_party": config.empty_party,
             **cells_metadata(synth.model.cells),
             "training_seconds": round(seconds, 2),
+            "threads": threads,
             "resumed_from_epoch": first_epoch,
             "loss_curves": loss_curves(synth.history),
             "attention_weights": attention_weights(synth.history),

@@ -2,9 +2,10 @@
 
 Field names are exactly the flat names of ``dagan_core.SynthesizerConfig.hyperparameter_names()``
 and defaults are dagan_core's own (read from its frozen dataclasses), except ``epochs``, which is
-demo-sized. Attention switches default to ``None``: the strategy's preset decides (on for
-``dagan``, off for the baselines); set them to compare ablations. Differential privacy of the
-critics is off unless ``dp_noise_multiplier`` is set.
+demo-sized, and ``threads`` (how many CPU threads the step uses, see :mod:`pipelines.threads`),
+which is not a hyperparameter. Attention switches default to ``None``: the strategy's preset
+decides (on for ``dagan``, off for the baselines); set them to compare ablations. Differential
+privacy of the critics is off unless ``dp_noise_multiplier`` is set.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ _P = PrivacyConfig()
 #: Epochs of a pipeline run unless configured (dagan_core's library default is far longer).
 DEMO_EPOCHS = 10
 
+
 #: The registered strategies of dagan_core (the launchpad's choices follow the registry).
 Strategy = Literal[strategy_names()]  # type: ignore[valid-type]
 
 
 #: Fields of the training config that are pipeline settings, not dagan_core hyperparameters.
-PIPELINE_FIELDS = frozenset({"strategy", "empty_party"})
+PIPELINE_FIELDS = frozenset({"strategy", "empty_party", "threads"})
 
 
 class TrainingConfig(dg.Config):
@@ -145,6 +147,12 @@ class TrainingConfig(dg.Config):
     )
     dp_delta: float | None = Field(
         default=_P.dp_delta, description="Delta of the reported epsilon; None = 1/party rows."
+    )
+
+    threads: int | None = Field(
+        default=None, ge=1,
+        description="CPU threads of training (torch and BLAS); empty = DAGAN_THREADS, else "
+        "min(cores - 1, 4). More threads than idle cores make epochs many times slower.",
     )
 
     def hyperparameters(self) -> dict[str, Any]:
