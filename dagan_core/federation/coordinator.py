@@ -102,6 +102,10 @@ class Coordinator:
     def _split(self, x: torch.Tensor, sizes: np.ndarray) -> list[torch.Tensor]:
         return list(torch.split(x, [int(s) for s in sizes]))
 
+    def _conditions(self, names: list[str], sizes: np.ndarray) -> list[m.Conditions]:
+        # one round: remote parties draw their conditions at once (each from its own RNG)
+        return self.transport.send_round(names, [m.ConditionRequest(int(n)) for n in sizes])
+
     # ---- training ---------------------------------------------------------------------------
     def step(self, stats: dict[str, Any]) -> None:
         """One generator update preceded by ``critic_steps`` critic updates."""
@@ -109,8 +113,7 @@ class Coordinator:
         names = [self.parties[i].name for i in idx]
         self.generator.train()
         for _ in range(self.config.train.critic_steps):
-            conds = [self.transport.send(p, m.ConditionRequest(int(n)))
-                     for p, n in zip(names, sizes)]
+            conds = self._conditions(names, sizes)
             _, fake, _, _ = self.generate(conds, grad=False)
             steps = [m.CriticStep(x) for x in self._split(fake, sizes)]
             for p, r in zip(names, self.transport.send_round(names, steps)):
@@ -119,7 +122,7 @@ class Coordinator:
                 acc[1] += r.wasserstein
                 acc[2] += r.gradient_penalty
                 acc[3] += 1
-        conds = [self.transport.send(p, m.ConditionRequest(int(n))) for p, n in zip(names, sizes)]
+        conds = self._conditions(names, sizes)
         raw, fake, blocks, cats = self.generate(conds, grad=True)
         grads, weights, g_loss = [], [], 0.0
         feedback = self.transport.send_round(
@@ -143,13 +146,12 @@ class Coordinator:
     def measure_fit(self, max_rows: int = 1000) -> dict[str, Any]:
         """Ask every party how well fakes match its held-out rows; update global attention."""
         self.generator.eval()
-        gaps, class_gaps = [], {}
-        for i, info in enumerate(self.parties):
-            cond = self.transport.send(info.name, m.FitProbe(max_rows))
-            _, fake, _, _ = self.generate([cond], grad=False)
-            rep = self.transport.send(info.name, m.FitFakes(fake))
-            gaps.append(rep.gap)
-            class_gaps[info.name] = rep.class_gaps
+        names = [p.name for p in self.parties]
+        conds = self.transport.send_round(names, [m.FitProbe(max_rows)] * len(names))
+        fakes = [m.FitFakes(self.generate([c], grad=False)[1]) for c in conds]  # party order
+        reports = self.transport.send_round(names, fakes)
+        gaps = [rep.gap for rep in reports]
+        class_gaps = {name: rep.class_gaps for name, rep in zip(names, reports)}
         mom = self.config.attention.gap_momentum
         self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
         self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
