@@ -9,6 +9,7 @@ parties, and back-propagates the returned per-row gradients (weighted in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,26 @@ class Coordinator:
         self.packs = np.array([p.pac for p in parties])
         self.gaps = np.zeros(len(parties))
         self.alpha = global_attention(self.sizes, self.gaps, config.attention)
+        #: called with an exception raised by a step or the fit measure; returns True when it
+        #: dropped a party (:meth:`drop_party`), and the step is then run again without it
+        self.on_lost: Callable[[Exception], bool] | None = None
+
+    def drop_party(self, name: str) -> None:
+        """Train on without ``name`` from the next step: the attention renormalises over the
+        remaining parties (its generator code stays in the generator, unused)."""
+        i = [p.name for p in self.parties].index(name)
+        self.parties = self.parties[:i] + self.parties[i + 1:]
+        self.sizes, self.packs = np.delete(self.sizes, i), np.delete(self.packs, i)
+        self.gaps = np.delete(self.gaps, i)
+        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+
+    def _guarded(self, call: Callable[[], Any]) -> Any:
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if self.on_lost is None or not self.on_lost(exc):
+                    raise
 
     # ---- generation -------------------------------------------------------------------------
     def generate(self, conds: list[m.Conditions], *, grad: bool) -> tuple[torch.Tensor, ...]:
@@ -163,8 +184,8 @@ class Coordinator:
         start = time.perf_counter()
         stats: dict[str, Any] = {}
         for _ in range(steps):
-            self.step(stats)
-        fit = self.measure_fit()
+            self._guarded(lambda: self.step(stats))
+        fit = self._guarded(self.measure_fit)
         g = stats.pop("_g")
         return {
             "seconds": time.perf_counter() - start,

@@ -38,6 +38,8 @@ class EpochStats:
     far by its critic (Opacus RDP accountant) and the delta it holds at; None when DP is off.
     ``fedsyn_epsilon_per_round`` / ``fedsyn_epsilon``: with FedSyn's weight noise on, the epsilon
     of one FedAvg round and the epsilon spent so far (rounds composed sequentially); else None.
+    ``lost_parties``: remote parties left out of the training so far (``on_party_lost=
+    "continue"``): name -> the epoch and step from which it took no part, and why; else None.
     """
 
     epoch: int
@@ -55,6 +57,7 @@ class EpochStats:
     dp_delta: dict[str, float] | None = None
     fedsyn_epsilon_per_round: float | None = None
     fedsyn_epsilon: float | None = None
+    lost_parties: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -161,6 +164,7 @@ class FitRun:
             dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
             fedsyn_epsilon_per_round=per_round,
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
+            lost_parties=dict(getattr(self.trainer, "lost", None) or {}) or None,
         )
 
 
