@@ -54,7 +54,9 @@ class RemoteFederation:
     Args:
         endpoints: party name -> "host:port", in party order (party codes follow it).
         tls: the authority that signed the parties' certificates and the coordinator's own
-            certificate and key.
+            certificate and key (None: plaintext, which needs ``transport_options=
+            {"insecure_plaintext": True}`` and loopback endpoints, see
+            :mod:`~dagan_core.federation.remote.plaintext`).
         contract_fingerprint: fingerprint of the data contract (e.g. the sha256 of the contract
             file); every party must present the same.
         schema: the agreed schema; None: agreed from the parties' declarations.
@@ -68,7 +70,7 @@ class RemoteFederation:
     """
 
     endpoints: Mapping[str, str]
-    tls: TLSFiles
+    tls: TLSFiles | None
     contract_fingerprint: str
     schema: TableSchema | None = None
     timeout: float = 30.0

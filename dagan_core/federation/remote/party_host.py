@@ -206,16 +206,21 @@ class PartyHost:
 
 
 def start_party(table: pd.DataFrame, party: str, label: str,
-                discrete_columns: Sequence[str] | None, tls: TLSFiles, address: str,
+                discrete_columns: Sequence[str] | None, tls: TLSFiles | None, address: str,
                 state_dir: str | Path | None, contract_fingerprint: str, *,
                 coordinator: str = COORDINATOR, device: str = "cpu",
-                max_message_bytes: int = MAX_MESSAGE_BYTES) -> PartyServer:
-    """Start serving a party (mutual TLS) and return its server; see :func:`serve_party`."""
+                max_message_bytes: int = MAX_MESSAGE_BYTES,
+                **plaintext: bool) -> PartyServer:
+    """Start serving a party and return its server; see :func:`serve_party`.
+
+    Mutual TLS; ``tls=None`` with ``insecure_plaintext=True`` serves in plaintext, on loopback
+    only unless ``allow_remote_plaintext=True`` (:mod:`.plaintext`).
+    """
     host = PartyHost(table, party, label, discrete_columns,
                      contract_fingerprint=contract_fingerprint, state_dir=state_dir,
                      device=device)
     return PartyServer(host, party, tls, address=address, coordinator=coordinator,
-                       max_message_bytes=max_message_bytes).start()
+                       max_message_bytes=max_message_bytes, **plaintext).start()
 
 
 def serve_party(table: pd.DataFrame, party: str, label: str,
