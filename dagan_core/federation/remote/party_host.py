@@ -228,7 +228,7 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
                 state_dir: str | Path | None, contract_fingerprint: str, *,
                 coordinator: str = COORDINATOR, device: str = "cpu",
                 max_message_bytes: int = MAX_MESSAGE_BYTES,
-                on_ready: Callable[[str], None] | None = None) -> None:
+                on_ready: Callable[[str], None] | None = None, **plaintext: bool) -> None:
     """Serve a party until stopped (SIGTERM or SIGINT in the main thread, or the process ends).
 
     Args:
@@ -242,10 +242,12 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
         contract_fingerprint: fingerprint of the contract the table was validated against.
         coordinator: the name the coordinator's certificate must carry.
         on_ready: called with the listening address once the server answers.
+        plaintext: ``insecure_plaintext`` / ``allow_remote_plaintext`` with ``tls=None``
+            (:mod:`.plaintext`).
     """
     server = start_party(table, party, label, discrete_columns, tls, address, state_dir,
                          contract_fingerprint, coordinator=coordinator, device=device,
-                         max_message_bytes=max_message_bytes)
+                         max_message_bytes=max_message_bytes, **plaintext)
     if threading.current_thread() is threading.main_thread():
         def stop(signum, frame):  # noqa: ARG001 - signal handler signature
             logger.info("party %r stopping (signal %d)", party, signum)
