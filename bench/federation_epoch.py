@@ -141,9 +141,12 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
     torch.set_num_threads(1)
     setup = set_up("adult", data_dir, seed=0, n_parties=k)
     total = warmup + epochs
+    load = [os.getloadavg()[0]]  # the machine's load while measuring, stated with the figures
     local, local_profile = _fit(setup.parties, setup.label, setup.discrete, total, warmup)
+    load.append(os.getloadavg()[0])
     remote, profile, party_times = _remote_fit(setup.parties, setup.label, setup.discrete,
                                                total, warmup)
+    load.append(os.getloadavg()[0])
 
     def mean(history: list[dict]) -> float:
         timed = history[warmup:]
@@ -160,6 +163,7 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
             "in_process_breakdown": local_profile.report(epochs, mean(local.history)),
             "grpc_mtls_breakdown": profile.report(epochs, mean(remote.history)),
             "grpc_mtls_rounds_vs_parties": _party_split(profile, party_times, epochs),
+            "load_avg_1min_before_local_remote_after": [round(x, 1) for x in load],
             "same_model": bool(all(
                 torch.equal(a, b) for a, b in zip(
                     local.model.generators[0].state_dict().values(),

@@ -1,12 +1,15 @@
 """Where a federated epoch's time goes: per training-step phase, per exchange, per party.
 
-:class:`StepProfile` wraps a transport's ``send`` and ``send_round`` (in process or remote) and
-times each round by the message type sent; the rest of the epoch is the coordinator's own
-compute (generator passes, backward, optimizer). On a remote transport it also times each gRPC
-call (latency per message type, p50/p90), and the frame encoding and decoding at the
-coordinator. :func:`party_timer` is run inside a party process: it times what the party itself
-spends answering (its critic), per message type, so a round's time splits into the slowest
-party's compute and the rest (wire, TLS, the party's codec, waiting to be scheduled).
+:class:`StepProfile` wraps a transport's ``send``, ``send_round`` and ``start_round`` (in process
+or remote) and times how long the coordinator is blocked on each round, by the message type
+sent (a critic round started before the next conditions are asked for counts its sending and its
+final wait; the wait for the party's critic step then shows in the conditions round); the rest
+of the epoch is the coordinator's own compute (generator passes, backward, optimizer). On a
+remote transport it also times each gRPC call (latency per message type, p50/p90), and the
+frame encoding and decoding at the coordinator. :func:`party_timer` is run inside a party
+process: it times what the party itself spends answering (its critic), per message type, so a
+round's time splits into the slowest party's compute and the rest (wire, TLS, the party's
+codec, waiting to be scheduled).
 """
 
 from __future__ import annotations
@@ -59,7 +62,29 @@ class StepProfile:
             self.rounds[type(messages[0]).__name__].append(time.perf_counter() - start)
             return replies
 
+        start_round = transport.start_round
+
+        def timed_start(parties: list[str], messages: list[object]) -> Any:
+            # the time the coordinator is blocked: sending, then waiting for the replies
+            start = time.perf_counter()
+            inside.append(1)
+            try:
+                replies = start_round(parties, messages)
+            finally:
+                inside.pop()
+            sending = time.perf_counter() - start
+
+            def wait() -> list[Any]:
+                begin = time.perf_counter()
+                out = replies()
+                self.rounds[type(messages[0]).__name__].append(
+                    sending + time.perf_counter() - begin)
+                return out
+
+            return wait
+
         transport.send, transport.send_round = timed_send, timed_round
+        transport.start_round = timed_start
 
     def _wrap_calls(self, transport: Any) -> None:
         for name, call in list(transport._calls.items()):
