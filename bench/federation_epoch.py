@@ -55,8 +55,10 @@ def _run(synth: Any, source: Any, label: str, discrete: list[str], warmup: int
     run.trainer.transport.reset_counters()
     profile = StepProfile(run.trainer.transport)
     by_type = dict(run.trainer.transport.bytes_by_type)
+    cpu = time.process_time()
     while run.epochs_left:
         run.run_epoch()
+    profile.cpu_s = time.process_time() - cpu  # this process, all its threads
     profile.close()
     profile.bytes_by_type = {k: v - by_type.get(k, 0)
                              for k, v in run.trainer.transport.bytes_by_type.items()}
@@ -102,13 +104,28 @@ def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int, war
             proc.join(30)
 
 
+def _cpu_per_epoch(local: StepProfile, remote: StepProfile,
+                   party_times: dict[str, dict[str, list[float]]], epochs: int
+                   ) -> dict[str, float]:
+    """CPU seconds per timed epoch: in process, and the coordinator plus every party process
+    (from their CPU clocks at the last epoch ends): what the remote set-up costs in compute,
+    whatever the machine's load."""
+    parties = sum(t["cpu_s_at_epoch_end"][-1] - t["cpu_s_at_epoch_end"][-1 - epochs]
+                  for t in party_times.values())
+    return {"in_process": round(local.cpu_s / epochs, 2),
+            "grpc_mtls_coordinator": round(remote.cpu_s / epochs, 2),
+            "grpc_mtls_parties": round(parties / epochs, 2),
+            "grpc_mtls_total": round((remote.cpu_s + parties) / epochs, 2)}
+
+
 def _party_split(profile: StepProfile, party_times: dict[str, dict[str, list[float]]],
                  epochs: int) -> dict[str, Any]:
     """Per round type: the slowest party's compute and the rest of the round, per epoch."""
     out = {}
     for kind, rounds in profile.rounds.items():
         n = len(rounds)
-        per_party = [t[kind][-n:] for t in party_times.values() if len(t.get(kind, [])) >= n]
+        per_party = [t[kind][-n:] for t in party_times.values()
+                     if len(t.get(kind, [])) >= n]
         if not per_party or not n:
             continue
         slowest = np.max(np.asarray(per_party), axis=0)
@@ -163,6 +180,7 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
             "in_process_breakdown": local_profile.report(epochs, mean(local.history)),
             "grpc_mtls_breakdown": profile.report(epochs, mean(remote.history)),
             "grpc_mtls_rounds_vs_parties": _party_split(profile, party_times, epochs),
+            "cpu_s_per_epoch": _cpu_per_epoch(local_profile, profile, party_times, epochs),
             "load_avg_1min_before_local_remote_after": [round(x, 1) for x in load],
             "same_model": bool(all(
                 torch.equal(a, b) for a, b in zip(

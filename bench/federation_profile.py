@@ -163,6 +163,8 @@ def party_timer(server: Any) -> dict[str, list[float]]:
         start = time.perf_counter()
         reply = handle(message)
         times[type(message).__name__].append(time.perf_counter() - start)
+        if type(message).__name__ == "EpochEnd":  # the process's CPU seconds at each epoch end
+            times["cpu_s_at_epoch_end"].append(time.process_time())
         return reply
 
     server.party.handle = timed
