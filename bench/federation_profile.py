@@ -63,7 +63,7 @@ class StepProfile:
                 self.rounds[type(messages[0]).__name__].append(time.perf_counter() - start)
             return replies
 
-        start_round = transport.start_round
+        start_round = getattr(transport, "start_round", None)
 
         def timed_start(parties: list[str], messages: list[object]) -> Any:
             # the time the coordinator is blocked: sending, then waiting for the replies
@@ -86,7 +86,8 @@ class StepProfile:
             return wait
 
         transport.send, transport.send_round = timed_send, timed_round
-        transport.start_round = timed_start
+        if start_round is not None:
+            transport.start_round = timed_start
 
     def _wrap_calls(self, transport: Any) -> None:
         for name, call in list(transport._calls.items()):

@@ -133,20 +133,17 @@ class Coordinator:
         idx, sizes = self._participants()
         names = [self.parties[i].name for i in idx]
         self.generator.train()
-        conds = self._conditions(names, sizes)
         for _ in range(self.config.train.critic_steps):
+            conds = self._conditions(names, sizes)
             _, fake, _, _ = self.generate(conds, grad=False)
             steps = [m.CriticStep(x) for x in self._split(fake, sizes)]
-            replies = self.transport.start_round(names, steps)
-            # the next conditions are drawn after the critic step at each party; a remote
-            # transport sends the request without waiting for the critic step's reply
-            conds = self._conditions(names, sizes)
-            for p, r in zip(names, replies()):
+            for p, r in zip(names, self.transport.send_round(names, steps)):
                 acc = stats.setdefault(p, [0.0, 0.0, 0.0, 0])
                 acc[0] += r.loss
                 acc[1] += r.wasserstein
                 acc[2] += r.gradient_penalty
                 acc[3] += 1
+        conds = self._conditions(names, sizes)
         raw, fake, blocks, cats = self.generate(conds, grad=True)
         grads, weights, g_loss = [], [], 0.0
         feedback = self.transport.send_round(

@@ -89,13 +89,6 @@ class InProcessTransport(TrafficCounts):
                 replies[i] = self.send(party, message)
         return replies
 
-    def start_round(self, parties: list[str], messages: list[object]
-                    ) -> Callable[[], list[Any]]:
-        """:meth:`send_round` now; returns a function giving its replies (a remote transport
-        returns before the replies arrive)."""
-        replies = self.send_round(parties, messages)
-        return lambda: replies
-
     def _account(self, party: str, message: object, reply: object) -> None:
         if not isinstance(reply, PARTY_REPLIES):
             raise DAGANError(f"party {party!r} replied with a forbidden message type "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent import futures
 from typing import Any
 
@@ -101,7 +101,7 @@ class RemoteTransport(TrafficCounts):
                     *options])
             self._channels[name] = channel
             self._calls[name] = channel.unary_unary(EXCHANGE)
-        self._pool = futures.ThreadPoolExecutor(max_workers=max(2, 2 * len(endpoints)))
+        self._pool = futures.ThreadPoolExecutor(max_workers=max(1, len(endpoints)))
 
     @property
     def party_names(self) -> list[str]:
@@ -127,24 +127,11 @@ class RemoteTransport(TrafficCounts):
 
     def send_round(self, parties: list[str], messages: list[object]) -> list[Any]:
         """Deliver one message to each party, all at once; replies in the same order."""
-        return self.start_round(parties, messages)()
-
-    def start_round(self, parties: list[str], messages: list[object]
-                    ) -> Callable[[], list[Any]]:
-        """Send one message to each party, all at once, and return without waiting: the
-        returned function waits for the replies (in the same order; the first failure, in
-        party order, raises). Requests sent to a party after these are answered after them."""
-        prepared = [self._prepare(p, x) for p, x in zip(parties, messages)]
-        jobs = [self._pool.submit(self._complete, p, x, *prep)
-                for p, x, prep in zip(parties, messages, prepared)]
-
-        def replies() -> list[Any]:
-            results = [job.result() for job in jobs]
-            for party, message, (reply, sent, received) in zip(parties, messages, results):
-                self._count(party, message, reply, sent, received)
-            return [reply for reply, _, _ in results]
-
-        return replies
+        jobs = [self._pool.submit(self._exchange, p, x) for p, x in zip(parties, messages)]
+        results = [job.result() for job in jobs]  # the first failure, in party order, raises
+        for party, message, (reply, sent, received) in zip(parties, messages, results):
+            self._count(party, message, reply, sent, received)
+        return [reply for reply, _, _ in results]
 
     def control(self, party: str, message: object) -> Any:
         """Deliver a set-up message of :mod:`.control` and return the checked reply.
@@ -164,11 +151,6 @@ class RemoteTransport(TrafficCounts):
         return label
 
     def _exchange(self, party: str, message: object) -> tuple[Any, int, int]:
-        return self._complete(party, message, *self._prepare(party, message))
-
-    def _prepare(self, party: str, message: object) -> tuple[str, bytes, int]:
-        """The step label, the frame and its sequence number (in the caller's thread, so a
-        party's requests are numbered in the order they are sent)."""
         if party not in self._calls:
             raise DAGANError(f"no endpoint configured for party {party!r}")
         step = self._step(party, message)
@@ -177,18 +159,14 @@ class RemoteTransport(TrafficCounts):
         except CodecError as exc:
             raise ProtocolError(f"request not sent: {exc}", party=party, step=step) from None
         self._seq[party] += 1
-        return step, data, self._seq[party]
-
-    def _complete(self, party: str, message: object, step: str, data: bytes, seq: int
-                  ) -> tuple[Any, int, int]:
         answer = self._call_with_retries(party, step, data)
         try:
             frame = codec.decode(answer, direction="reply")
         except CodecError as exc:
             raise ProtocolError(f"malformed reply: {exc}", party=party, step=step) from None
-        if frame.session != self.session or frame.seq != seq:
+        if frame.session != self.session or frame.seq != self._seq[party]:
             raise ProtocolError(f"reply to request {frame.seq} of session {frame.session!r}, "
-                                f"expected request {seq}", party=party, step=step)
+                                f"expected request {self._seq[party]}", party=party, step=step)
         check_reply(message, frame.message, party=party, step=step)
         return frame.message, len(data), len(answer)
 

@@ -5,10 +5,9 @@ delivers to: anything with ``handle(message)``) behind one generic gRPC method, 
 Every request is checked before the party sees it: the caller's certificate must be signed by
 the trusted authority (TLS) and name the coordinator; the frame must decode to a request type
 with well-formed arrays; fake rows must have the width of the party's rows and as many rows as
-the conditions the party drew last. Requests are applied one at a time, in sequence order (a
-request arriving right behind one still in flight waits for it); a request repeated with the
-same session and sequence number (a retry) is answered from a cache of the last reply instead
-of being applied twice.
+the conditions the party drew last. Requests are applied one at a time, in sequence order; a
+request repeated with the same session and sequence number (a retry) is answered from a cache of
+the last reply instead of being applied twice.
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ SERVICE = "dagan.federation.v1.Party"
 METHOD = "Exchange"
 EXCHANGE = f"/{SERVICE}/{METHOD}"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-#: how long a request waits for the one before it (sent just ahead) before it is refused
-PIPELINE_WAIT_S = 30.0
 
 
 class _Refusal(Exception):
@@ -76,7 +73,7 @@ class PartyServer:
         self.name = name
         self.coordinator = coordinator
         self.plaintext = tls is None
-        self._turn = threading.Condition()
+        self._lock = threading.Lock()
         self._session: str | None = None
         self._seq = 0
         self._cached: bytes | _Refusal | None = None  # outcome of the last request
@@ -123,19 +120,12 @@ class PartyServer:
         try:
             self._check_caller(context)
             frame = self._decode(data)
-            with self._turn:  # a request sent right behind the previous one waits for it
-                self._turn.wait_for(lambda: not self._right_behind(frame), PIPELINE_WAIT_S)
-                try:
-                    return self._answer(frame)
-                finally:
-                    self._turn.notify_all()
+            with self._lock:
+                return self._answer(frame)
         except _Refusal as refusal:
             logger.warning("party %r refused a request: %s", self.name, refusal.detail)
             context.abort(refusal.code, refusal.detail)
         raise AssertionError("unreachable")  # context.abort raises
-
-    def _right_behind(self, frame: codec.Frame) -> bool:
-        return frame.session == self._session and frame.seq == self._seq + 2
 
     def _check_caller(self, context: grpc.ServicerContext) -> None:
         if self.plaintext:  # no certificates: nothing to check (loopback, asked for)
