@@ -32,7 +32,7 @@ class KillingFederation(RemoteFederation):
     """Kills ``victim`` (SIGKILL) after ``after`` generator steps of epoch ``epoch``."""
 
     def __init__(self, parties, certs, *, victim, epoch, after, **kwargs):
-        super().__init__(dict(parties.endpoints), certs.coordinator, FINGERPRINT, timeout=20,
+        super().__init__(dict(parties.endpoints), certs.coordinator, FINGERPRINT, timeout=60,
                          retry_for=RETRY_S, backoff=(0.05, 0.3), **kwargs)
         object.__setattr__(self, "kill", (parties, victim, epoch, after))
 
