@@ -20,30 +20,62 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from bench.federation_profile import StepProfile
 from bench.options import add_data_dir
 from bench.scenario import set_up
 
 
 def _serve(name: str, table: Any, label: str, discrete: list[str], tls: Any, queue: Any) -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    import signal
+    import threading
+
     import torch
 
     torch.set_num_threads(1)
-    from dagan_core.federation.remote.party_host import serve_party
+    from bench.federation_profile import party_timer
+    from dagan_core.federation.remote.party_host import start_party
 
-    serve_party(table, name, label, discrete, tls, "127.0.0.1:0", None, "bench",
-                on_ready=lambda address: queue.put((name, address)))
+    server = start_party(table, name, label, discrete, tls, "127.0.0.1:0", None, "bench")
+    times = party_timer(server)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop,
+                                                               args=(0,)).start())
+    queue.put((name, server.address))
+    server.wait()
+    queue.put((name, dict(times)))  # what the party spent answering, per message type
 
 
-def _fit(source: Any, label: str, discrete: list[str], epochs: int) -> Any:
+def _run(synth: Any, source: Any, label: str, discrete: list[str], warmup: int
+         ) -> tuple[Any, StepProfile]:
+    run = synth.begin_fit(source, label=label, discrete_columns=discrete)
+    for _ in range(warmup):
+        run.run_epoch()
+    run.trainer.transport.reset_counters()
+    profile = StepProfile(run.trainer.transport)
+    by_type = dict(run.trainer.transport.bytes_by_type)
+    cpu = time.process_time()
+    while run.epochs_left:
+        run.run_epoch()
+    profile.cpu_s = time.process_time() - cpu  # this process, all its threads
+    profile.close()
+    profile.bytes_by_type = {k: v - by_type.get(k, 0)
+                             for k, v in run.trainer.transport.bytes_by_type.items()}
+    run.finish()
+    return synth, profile
+
+
+def _fit(source: Any, label: str, discrete: list[str], epochs: int, warmup: int
+         ) -> tuple[Any, StepProfile]:
     import dagan_core
 
     synth = dagan_core.make_synthesizer("dagan", epochs=epochs, seed=0, device="cpu")
-    return synth.fit(source, label=label, discrete_columns=discrete)
+    return _run(synth, source, label, discrete, warmup)
 
 
-def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int
-                ) -> tuple[Any, dict[str, int]]:
+def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int, warmup: int
+                ) -> tuple[Any, StepProfile, dict[str, dict[str, list[float]]]]:
     import dagan_core
     from dagan_core.federation.remote.tls import make_certificates
 
@@ -55,21 +87,68 @@ def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int
              for p, t in parties.items()]
     for proc in procs:
         proc.start()
+    party_times: dict[str, dict[str, list[float]]] = {}
     try:
         found = dict(queue.get(timeout=300) for _ in procs)
         remote = dagan_core.RemoteFederation({p: found[p] for p in parties}, certs.coordinator,
                                              "bench", timeout=120)
         synth = dagan_core.make_synthesizer("dagan", epochs=epochs, seed=0, device="cpu")
-        run = synth.begin_fit(remote, label=label, discrete_columns=discrete)
-        while run.epochs_left:
-            run.run_epoch()
-        by_type = dict(run.trainer.transport.bytes_by_type)
-        run.finish()
-        return synth, by_type
+        synth, profile = _run(synth, remote, label, discrete, warmup)
+        for proc in procs:
+            proc.terminate()
+        party_times = dict(queue.get(timeout=60) for _ in procs)
+        return synth, profile, party_times
     finally:
         for proc in procs:
             proc.terminate()
             proc.join(30)
+
+
+def _cpu_per_epoch(local: StepProfile, remote: StepProfile,
+                   party_times: dict[str, dict[str, list[float]]], epochs: int
+                   ) -> dict[str, float]:
+    """CPU seconds per timed epoch: in process, and the coordinator plus every party process
+    (from their CPU clocks at the last epoch ends): what the remote set-up costs in compute,
+    whatever the machine's load."""
+    parties = sum(t["cpu_s_at_epoch_end"][-1] - t["cpu_s_at_epoch_end"][-1 - epochs]
+                  for t in party_times.values())
+    return {"in_process": round(local.cpu_s / epochs, 2),
+            "grpc_mtls_coordinator": round(remote.cpu_s / epochs, 2),
+            "grpc_mtls_parties": round(parties / epochs, 2),
+            "grpc_mtls_total": round((remote.cpu_s + parties) / epochs, 2)}
+
+
+def _party_split(profile: StepProfile, party_times: dict[str, dict[str, list[float]]],
+                 epochs: int) -> dict[str, Any]:
+    """Per round type: the slowest party's compute and the rest of the round, per epoch."""
+    out = {}
+    for kind, rounds in profile.rounds.items():
+        n = len(rounds)
+        per_party = [t[kind][-n:] for t in party_times.values()
+                     if len(t.get(kind, [])) >= n]
+        if not per_party or not n:
+            continue
+        slowest = np.max(np.asarray(per_party), axis=0)
+        mean_party = np.mean(np.asarray(per_party), axis=0)
+        out[kind] = {"round_s": round(sum(rounds) / epochs, 3),
+                     "slowest_party_compute_s": round(float(slowest.sum()) / epochs, 3),
+                     "mean_party_compute_s": round(float(mean_party.sum()) / epochs, 3),
+                     "rest_s": round((sum(rounds) - float(slowest.sum())) / epochs, 3)}
+    return out
+
+
+def _fedsyn_bytes_per_epoch(parties: dict, label: str, discrete: list[str]) -> int:
+    """FedSyn's weight traffic per epoch (every party uploads and downloads G and C per round),
+    computed from its networks' sizes as its trainer counts it."""
+    import dagan_core
+
+    synth = dagan_core.make_synthesizer("fedsyn", epochs=1, seed=0, device="cpu")
+    run = synth.begin_fit(parties, label=label, discrete_columns=discrete)
+    first = run.trainer._trainers()[0]
+    n_values = sum(p.numel() for p in first.coordinator.generator.parameters()) + sum(
+        p.numel() for p in next(iter(first.parties.values())).critic.parameters())
+    rounds = synth.config.federation.fedsyn_rounds_per_epoch
+    return int(2 * len(parties) * rounds * n_values * 4)
 
 
 def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
@@ -79,8 +158,12 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
     torch.set_num_threads(1)
     setup = set_up("adult", data_dir, seed=0, n_parties=k)
     total = warmup + epochs
-    local = _fit(setup.parties, setup.label, setup.discrete, total)
-    remote, by_type = _remote_fit(setup.parties, setup.label, setup.discrete, total)
+    load = [os.getloadavg()[0]]  # the machine's load while measuring, stated with the figures
+    local, local_profile = _fit(setup.parties, setup.label, setup.discrete, total, warmup)
+    load.append(os.getloadavg()[0])
+    remote, profile, party_times = _remote_fit(setup.parties, setup.label, setup.discrete,
+                                               total, warmup)
+    load.append(os.getloadavg()[0])
 
     def mean(history: list[dict]) -> float:
         timed = history[warmup:]
@@ -90,7 +173,15 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
             "in_process_s_per_epoch": round(mean(local.history), 2),
             "grpc_mtls_s_per_epoch": round(mean(remote.history), 2),
             "ratio": round(mean(remote.history) / mean(local.history), 2),
-            "bytes_per_epoch_by_type": {t: n // total for t, n in sorted(by_type.items())},
+            "bytes_per_epoch_by_type": {t: n // epochs
+                                        for t, n in sorted(profile.bytes_by_type.items())},
+            "fedsyn_weight_bytes_per_epoch": _fedsyn_bytes_per_epoch(
+                setup.parties, setup.label, setup.discrete),
+            "in_process_breakdown": local_profile.report(epochs, mean(local.history)),
+            "grpc_mtls_breakdown": profile.report(epochs, mean(remote.history)),
+            "grpc_mtls_rounds_vs_parties": _party_split(profile, party_times, epochs),
+            "cpu_s_per_epoch": _cpu_per_epoch(local_profile, profile, party_times, epochs),
+            "load_avg_1min_before_local_remote_after": [round(x, 1) for x in load],
             "same_model": bool(all(
                 torch.equal(a, b) for a, b in zip(
                     local.model.generators[0].state_dict().values(),

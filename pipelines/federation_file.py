@@ -13,6 +13,9 @@ A YAML file, paths relative to the file::
       hospital_b: {endpoint: "10.0.0.12:7401"}
     timeout_s: 30          # deadline of each call
     retry_for_s: 120       # how long an unreachable party is retried before the run fails
+    on_party_lost: fail    # or "continue": train on without a party that never comes back
+                           # (logged, recorded in the history and the saved model, its rows
+                           # left out of the release mix)
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Federation:
     endpoints: dict[str, str]
     timeout_s: float = 30.0
     retry_for_s: float = 120.0
+    on_party_lost: str = "fail"
 
     @property
     def parties(self) -> list[str]:
@@ -58,6 +62,23 @@ class Federation:
         from dagan_core.federation.remote.tls import TLSFiles
 
         return TLSFiles(self.ca, self.cert, self.key)
+
+    def remote(self, contract_fingerprint: str) -> Any:
+        """The parties as a ``RemoteFederation`` to fit on, with this file's call deadline,
+        retry time and party-lost policy."""
+        from dagan_core.federation.remote.federation import RemoteFederation
+
+        return RemoteFederation(self.endpoints, self.tls(), contract_fingerprint,
+                                timeout=self.timeout_s, retry_for=self.retry_for_s,
+                                on_party_lost=self.on_party_lost)
+
+
+def _policy(data: dict, path: Path) -> str:
+    value = str(data.get("on_party_lost", "fail"))
+    if value not in ("fail", "continue"):
+        raise FederationFileError(f"{path}: on_party_lost must be 'fail' or 'continue', "
+                                  f"got {value!r}")
+    return value
 
 
 def _entry(data: dict, key: str, path: Path) -> Any:
@@ -111,6 +132,7 @@ def read_federation(path: str | Path) -> Federation:
         endpoints=_endpoints(_entry(data, "parties", path), path),
         timeout_s=float(data.get("timeout_s", 30.0)),
         retry_for_s=float(data.get("retry_for_s", 120.0)),
+        on_party_lost=_policy(data, path),
     )
 
 

@@ -9,6 +9,7 @@ parties, and back-propagates the returned per-row gradients (weighted in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,26 @@ class Coordinator:
         self.packs = np.array([p.pac for p in parties])
         self.gaps = np.zeros(len(parties))
         self.alpha = global_attention(self.sizes, self.gaps, config.attention)
+        #: called with an exception raised by a step or the fit measure; returns True when it
+        #: dropped a party (:meth:`drop_party`), and the step is then run again without it
+        self.on_lost: Callable[[Exception], bool] | None = None
+
+    def drop_party(self, name: str) -> None:
+        """Train on without ``name`` from the next step: the attention renormalises over the
+        remaining parties (its generator code stays in the generator, unused)."""
+        i = [p.name for p in self.parties].index(name)
+        self.parties = self.parties[:i] + self.parties[i + 1:]
+        self.sizes, self.packs = np.delete(self.sizes, i), np.delete(self.packs, i)
+        self.gaps = np.delete(self.gaps, i)
+        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+
+    def _guarded(self, call: Callable[[], Any]) -> Any:
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if self.on_lost is None or not self.on_lost(exc):
+                    raise
 
     # ---- generation -------------------------------------------------------------------------
     def generate(self, conds: list[m.Conditions], *, grad: bool) -> tuple[torch.Tensor, ...]:
@@ -102,6 +123,10 @@ class Coordinator:
     def _split(self, x: torch.Tensor, sizes: np.ndarray) -> list[torch.Tensor]:
         return list(torch.split(x, [int(s) for s in sizes]))
 
+    def _conditions(self, names: list[str], sizes: np.ndarray) -> list[m.Conditions]:
+        # one round: remote parties draw their conditions at once (each from its own RNG)
+        return self.transport.send_round(names, [m.ConditionRequest(int(n)) for n in sizes])
+
     # ---- training ---------------------------------------------------------------------------
     def step(self, stats: dict[str, Any]) -> None:
         """One generator update preceded by ``critic_steps`` critic updates."""
@@ -109,8 +134,7 @@ class Coordinator:
         names = [self.parties[i].name for i in idx]
         self.generator.train()
         for _ in range(self.config.train.critic_steps):
-            conds = [self.transport.send(p, m.ConditionRequest(int(n)))
-                     for p, n in zip(names, sizes)]
+            conds = self._conditions(names, sizes)
             _, fake, _, _ = self.generate(conds, grad=False)
             steps = [m.CriticStep(x) for x in self._split(fake, sizes)]
             for p, r in zip(names, self.transport.send_round(names, steps)):
@@ -119,7 +143,7 @@ class Coordinator:
                 acc[1] += r.wasserstein
                 acc[2] += r.gradient_penalty
                 acc[3] += 1
-        conds = [self.transport.send(p, m.ConditionRequest(int(n))) for p, n in zip(names, sizes)]
+        conds = self._conditions(names, sizes)
         raw, fake, blocks, cats = self.generate(conds, grad=True)
         grads, weights, g_loss = [], [], 0.0
         feedback = self.transport.send_round(
@@ -143,14 +167,13 @@ class Coordinator:
     def measure_fit(self, max_rows: int = 1000) -> dict[str, Any]:
         """Ask every party how well fakes match its held-out rows; update global attention."""
         self.generator.eval()
-        gaps, class_gaps, marginal = [], {}, {}
-        for i, info in enumerate(self.parties):
-            cond = self.transport.send(info.name, m.FitProbe(max_rows))
-            _, fake, _, _ = self.generate([cond], grad=False)
-            rep = self.transport.send(info.name, m.FitFakes(fake))
-            gaps.append(rep.gap)
-            class_gaps[info.name] = rep.class_gaps
-            marginal[info.name] = rep.marginal_gap
+        names = [p.name for p in self.parties]
+        conds = self.transport.send_round(names, [m.FitProbe(max_rows)] * len(names))
+        fakes = [m.FitFakes(self.generate([c], grad=False)[1]) for c in conds]  # party order
+        reports = self.transport.send_round(names, fakes)
+        gaps = [rep.gap for rep in reports]
+        class_gaps = {name: rep.class_gaps for name, rep in zip(names, reports)}
+        marginal = {name: rep.marginal_gap for name, rep in zip(names, reports)}
         mom = self.config.attention.gap_momentum
         self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
         self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
@@ -163,8 +186,8 @@ class Coordinator:
         start = time.perf_counter()
         stats: dict[str, Any] = {}
         for _ in range(steps):
-            self.step(stats)
-        fit = self.measure_fit()
+            self._guarded(lambda: self.step(stats))
+        fit = self._guarded(self.measure_fit)
         g = stats.pop("_g")
         return {
             "seconds": time.perf_counter() - start,

@@ -44,6 +44,8 @@ class EpochStats:
     mean, which the stopping rule follows (None when no party measured one).
     ``unproducible_cells``: in the last epoch's record once ``fit`` has finished, the (party,
     label class) cells the generator made none of in the end-of-fit probe; None before.
+    ``lost_parties``: remote parties left out of the training so far (``on_party_lost=
+    "continue"``): name -> the epoch and step from which it took no part, and why; else None.
     """
 
     epoch: int
@@ -64,6 +66,7 @@ class EpochStats:
     marginal_gap: dict[str, float] | None = None
     fit_score: float | None = None
     unproducible_cells: list[dict[str, str]] | None = None
+    lost_parties: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -192,6 +195,7 @@ class FitRun:
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
             marginal_gap=dict(raw["fit"].get("marginal_gap", {})),
             fit_score=fit_score(raw["fit"].get("marginal_gap", {})),
+            lost_parties=dict(getattr(self.trainer, "lost", None) or {}) or None,
         )
 
 

@@ -61,6 +61,13 @@ class FittedModel:
         return list(self.summaries)
 
     @property
+    def lost_parties(self) -> dict[str, dict[str, Any]]:
+        """Parties left out of the training when they stopped answering (remote parties with
+        ``on_party_lost="continue"``): name -> epoch, step and reason, from the history. Their
+        rows are not in the release mix, and sampling them alone is refused."""
+        return dict(self.history[-1].get("lost_parties") or {}) if self.history else {}
+
+    @property
     def label(self) -> str:
         """The label column."""
         return self.encoder.schema.label

@@ -71,20 +71,33 @@ def _check_party_holds(model: FittedModel, party: str, parsed: list[tuple]) -> N
 
 def _party_weights(model: FittedModel, parsed: list[tuple]) -> np.ndarray:
     """Each party's share of the rows: its size, or with conditions its rows with the first
-    asked value, among the parties that hold every asked value."""
+    asked value, among the parties that hold every asked value; none for a party lost during
+    training."""
+    lost = model.lost_parties
     if not parsed:
-        return np.array([model.summaries[p].n_rows for p in model.parties], dtype=float)
+        return np.array([0 if p in lost else model.summaries[p].n_rows for p in model.parties],
+                        dtype=float)
     column, key = parsed[0][:2]
     return np.array([
         _count(model, p, column, key)
-        if all(_count(model, p, c, k) > 0 for c, k, *_ in parsed) else 0
+        if p not in lost and all(_count(model, p, c, k) > 0 for c, k, *_ in parsed) else 0
         for p in model.parties], dtype=float)
+
+
+def _check_not_lost(model: FittedModel, party: str) -> None:
+    lost = model.lost_parties.get(party)
+    if lost is not None:
+        raise ConditionError(
+            f"party {party!r} was lost during training (from epoch {lost['epoch']}, "
+            f"{lost['step']}): the model was not trained on it to the end, so its rows are "
+            "not released")
 
 
 def _allocate(model: FittedModel, n: int, party: str | None, parsed: list[tuple],
               rng: np.random.Generator) -> dict[str, int]:
     if party is not None:
         _check_party_holds(model, party, parsed)
+        _check_not_lost(model, party)
         return {party: n}
     weights = _party_weights(model, parsed)
     if weights.sum() == 0:

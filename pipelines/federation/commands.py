@@ -58,6 +58,9 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     if ":" not in args.listen:
         return _refuse("party serve", f"--listen {args.listen!r}: expected HOST:PORT")
+    refused = _tls_refusal(args)
+    if refused:
+        return _refuse("party serve", refused)
     try:
         report = ingest_party(args.party, args.landing, args.store)
     except PartyIngestError as err:
@@ -74,7 +77,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     table = PartyStore(root=str(args.store)).read_validated(args.party)
     columns = model_columns()
-    tls = TLSFiles(Path(args.ca), Path(args.cert), Path(args.key))
+    tls = None if args.insecure_plaintext else TLSFiles(Path(args.ca), Path(args.cert),
+                                                        Path(args.key))
 
     def announce(address: str) -> None:
         sys.stdout.write(json.dumps({"party": args.party, "address": address,
@@ -85,8 +89,23 @@ def _serve(args: argparse.Namespace) -> int:
                 args.listen, args.store / args.party / "training_state",
                 contract_fingerprint(settings.party_contract_path()),
                 coordinator=args.coordinator, device=args.device, on_ready=announce,
-                report=report.shared())
+                report=report.shared(),
+                **({"insecure_plaintext": True,
+                    "allow_remote_plaintext": args.allow_remote_plaintext}
+                   if args.insecure_plaintext else {}))
     return 0
+
+
+def _tls_refusal(args: argparse.Namespace) -> str | None:
+    from dagan_core.federation.remote.plaintext import is_loopback
+
+    if not args.insecure_plaintext:
+        missing = [f"--{k}" for k in ("ca", "cert", "key") if getattr(args, k) is None]
+        return f"{', '.join(missing)} required (mutual TLS)" if missing else None
+    if not is_loopback(args.listen) and not args.allow_remote_plaintext:
+        return (f"--insecure-plaintext refused on {args.listen}, which is not a loopback "
+                "address (add --allow-remote-plaintext to force it)")
+    return None
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -118,9 +137,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                          help="this party's private store (validated and quarantined rows)")
     p_serve.add_argument("--listen", default="127.0.0.1:7401",
                          help="HOST:PORT to answer on (default 127.0.0.1:7401; port 0: any)")
-    p_serve.add_argument("--ca", required=True, help="the authority's certificate (PEM)")
-    p_serve.add_argument("--cert", required=True, help="this party's certificate (PEM)")
-    p_serve.add_argument("--key", required=True, help="this party's private key (PEM)")
+    p_serve.add_argument("--ca", help="the authority's certificate (PEM)")
+    p_serve.add_argument("--cert", help="this party's certificate (PEM)")
+    p_serve.add_argument("--key", help="this party's private key (PEM)")
+    p_serve.add_argument("--insecure-plaintext", action="store_true",
+                         help="serve without TLS (no encryption, no authentication; logged "
+                         "as INSECURE); loopback addresses only")
+    p_serve.add_argument("--allow-remote-plaintext", action="store_true",
+                         help="with --insecure-plaintext: allow a non-loopback --listen")
     p_serve.add_argument("--coordinator", default="coordinator",
                          help="common name the coordinator's certificate must carry")
     p_serve.add_argument("--device", default="cpu", choices=["cpu", "cuda"],

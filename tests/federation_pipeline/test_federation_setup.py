@@ -51,6 +51,23 @@ def test_federation_file_names_what_is_missing(tmp_path):
         read_federation(path)
 
 
+def test_federation_file_carries_the_party_lost_policy(tmp_path):
+    for name in ("ca.pem", "c.pem", "c.key"):
+        (tmp_path / name).write_text("x")
+    path = tmp_path / "federation.yaml"
+    base = "coordinator: {ca: ca.pem, cert: c.pem, key: c.key}\nparties: {a: {endpoint: 'h:1'}}\n"
+    path.write_text(base)
+    assert read_federation(path).on_party_lost == "fail"
+    path.write_text(base + "on_party_lost: continue\n")
+    federation = read_federation(path)
+    assert federation.on_party_lost == "continue"
+    assert federation.remote("sha256:x").on_party_lost == "continue"
+    path.write_text(base + "on_party_lost: ignore\n")
+    with pytest.raises(FederationFileError, match="on_party_lost must be 'fail' or 'continue', "
+                                                  "got 'ignore'"):
+        read_federation(path)
+
+
 @pytest.mark.skipif(not DEMO.is_dir(), reason="demo data missing")
 def test_a_party_ingests_its_own_files_with_the_pipeline_contract(tmp_path):
     landing = tmp_path / "landing"

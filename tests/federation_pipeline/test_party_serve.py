@@ -65,3 +65,14 @@ def test_party_serve_names_a_missing_folder_in_one_line(tmp_path, capsys):
                        "--key", "p.key"])
     assert status == 2
     assert capsys.readouterr().err.strip().endswith(f"party 'p': no landing folder {tmp_path}/p")
+
+
+def test_party_serve_refuses_plaintext_off_loopback_and_missing_certificates(tmp_path, capsys):
+    base = ["party", "serve", "--party", "p", "--landing", str(tmp_path),
+            "--store", str(tmp_path / "store")]
+    assert cli.main([*base, "--listen", "0.0.0.0:7401", "--insecure-plaintext"]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--insecure-plaintext refused on 0.0.0.0:7401, which is not a loopback address (add "
+        "--allow-remote-plaintext to force it)")
+    assert cli.main([*base, "--ca", "ca.pem"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--cert, --key required (mutual TLS)")

@@ -40,6 +40,7 @@ from dagan_core.federation.remote.errors import (
     ProtocolError,
     RemotePartyError,
 )
+from dagan_core.federation.remote.plaintext import check_plaintext
 from dagan_core.federation.remote.server import EXCHANGE, MAX_MESSAGE_BYTES
 from dagan_core.federation.remote.tls import TLSFiles
 from dagan_core.federation.transport import TrafficCounts
@@ -62,10 +63,16 @@ class RemoteTransport(TrafficCounts):
         max_message_bytes: largest message sent or accepted.
     """
 
-    def __init__(self, endpoints: Mapping[str, str], tls: TLSFiles, *, timeout: float = 30.0,
-                 retry_for: float = 60.0, max_message_bytes: int = MAX_MESSAGE_BYTES,
-                 backoff: tuple[float, float] = (0.05, 2.0)):
-        """Open one channel per party (connections are made on first use)."""
+    def __init__(self, endpoints: Mapping[str, str], tls: TLSFiles | None, *,
+                 timeout: float = 30.0, retry_for: float = 60.0,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES,
+                 backoff: tuple[float, float] = (0.05, 2.0), insecure_plaintext: bool = False,
+                 allow_remote_plaintext: bool = False):
+        """Open one channel per party (connections are made on first use).
+
+        ``tls=None``: plaintext channels, only with ``insecure_plaintext`` and to loopback
+        addresses unless ``allow_remote_plaintext`` (see :mod:`.plaintext`).
+        """
         self.timeout = timeout
         self.retry_for = retry_for
         self.backoff = backoff
@@ -73,17 +80,25 @@ class RemoteTransport(TrafficCounts):
         super().__init__()
         self._seq = dict.fromkeys(endpoints, 0)
         self._steps = dict.fromkeys(endpoints, 0)
-        ca, cert, key = tls.read()
-        creds = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key,
-                                             certificate_chain=cert)
+        creds = None
+        if tls is not None:
+            ca, cert, key = tls.read()
+            creds = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key,
+                                                 certificate_chain=cert)
         self._channels = {}
         self._calls = {}
         for name, target in endpoints.items():
-            options = [("grpc.ssl_target_name_override", name),
-                       ("grpc.default_authority", name),
-                       ("grpc.max_receive_message_length", max_message_bytes),
+            options = [("grpc.max_receive_message_length", max_message_bytes),
                        ("grpc.max_send_message_length", max_message_bytes)]
-            channel = grpc.secure_channel(target, creds, options=options)
+            if creds is None:
+                check_plaintext(target, f"coordinator to party {name!r}",
+                                insecure_plaintext=insecure_plaintext,
+                                allow_remote_plaintext=allow_remote_plaintext)
+                channel = grpc.insecure_channel(target, options=options)
+            else:
+                channel = grpc.secure_channel(target, creds, options=[
+                    ("grpc.ssl_target_name_override", name), ("grpc.default_authority", name),
+                    *options])
             self._channels[name] = channel
             self._calls[name] = channel.unary_unary(EXCHANGE)
         self._pool = futures.ThreadPoolExecutor(max_workers=max(1, len(endpoints)))

@@ -54,16 +54,23 @@ class RemoteFederation:
     Args:
         endpoints: party name -> "host:port", in party order (party codes follow it).
         tls: the authority that signed the parties' certificates and the coordinator's own
-            certificate and key.
+            certificate and key (None: plaintext, which needs ``transport_options=
+            {"insecure_plaintext": True}`` and loopback endpoints, see
+            :mod:`~dagan_core.federation.remote.plaintext`).
         contract_fingerprint: fingerprint of the data contract (e.g. the sha256 of the contract
             file); every party must present the same.
         schema: the agreed schema; None: agreed from the parties' declarations.
         timeout, retry_for, backoff, max_message_bytes: as for
             :class:`~.client.RemoteTransport`.
+        on_party_lost: "fail" (default): a party that does not answer within ``retry_for``
+            seconds fails the run (``PartyUnavailableError`` naming party and step);
+            "continue": training goes on without it (logged as a warning; recorded in each
+            epoch's ``lost_parties`` in the history and so in the saved model; its rows are
+            left out of the release mix). The run still fails when no other party is left.
     """
 
     endpoints: Mapping[str, str]
-    tls: TLSFiles
+    tls: TLSFiles | None
     contract_fingerprint: str
     schema: TableSchema | None = None
     timeout: float = 30.0
@@ -71,8 +78,15 @@ class RemoteFederation:
     backoff: tuple[float, float] = (0.05, 2.0)
     max_message_bytes: int = 64 * 1024 * 1024
     transport_options: dict[str, Any] = field(default_factory=dict)
+    on_party_lost: str = "fail"
 
     remote = True  # what ``fit`` looks for
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown party-lost policy."""
+        if self.on_party_lost not in ("fail", "continue"):
+            raise DAGANError("on_party_lost must be 'fail' or 'continue', not "
+                             f"{self.on_party_lost!r}")
 
     def connect(self) -> RemoteTransport:
         """A transport to the parties."""
@@ -147,7 +161,7 @@ def _seed(seq: np.random.SeedSequence) -> int:
 
 
 def _set_up(transport: RemoteTransport, config: SynthesizerConfig, encoder: TableEncoder,
-            rid: str, device: torch.device) -> RemoteTrainer:
+            rid: str, device: torch.device, on_party_lost: str) -> RemoteTrainer:
     names = transport.party_names
     # the seeds FederatedTrainer draws: begin_fit's child sequence, then one per party + 2
     seeds = np.random.SeedSequence(config.train.seed).spawn(1)[0]
@@ -160,7 +174,7 @@ def _set_up(transport: RemoteTransport, config: SynthesizerConfig, encoder: Tabl
     coordinator = Coordinator(encoder.layout, infos, transport, config, n_codes=len(names),
                               seed=_seed(child[-1]), device=device,
                               participation=get_strategy(config.strategy).participation)
-    return RemoteTrainer(coordinator, transport, rid)
+    return RemoteTrainer(coordinator, transport, rid, on_party_lost=on_party_lost)
 
 
 def prepare_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device: torch.device,
@@ -188,7 +202,8 @@ def prepare_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device:
         found = {p: PartySummary.from_dict(h.summary) for p, h in hellos.items()}
         encoder = encoder or build_encoder(schema, found.values(), config)
         check_prepared(list(found), encoder, found)
-        trainer = _set_up(transport, config, encoder, run_id(fed, config, encoder), device)
+        trainer = _set_up(transport, config, encoder, run_id(fed, config, encoder), device,
+                          fed.on_party_lost)
         total = sum(s.n_rows for s in found.values())
         steps = max(1, total // config.train.batch_size)
         return RemoteFit(trainer, steps, encoder, found)

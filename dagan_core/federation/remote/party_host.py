@@ -216,17 +216,21 @@ class PartyHost:
 
 
 def start_party(table: pd.DataFrame, party: str, label: str,
-                discrete_columns: Sequence[str] | None, tls: TLSFiles, address: str,
+                discrete_columns: Sequence[str] | None, tls: TLSFiles | None, address: str,
                 state_dir: str | Path | None, contract_fingerprint: str, *,
                 coordinator: str = COORDINATOR, device: str = "cpu",
                 max_message_bytes: int = MAX_MESSAGE_BYTES,
-                report: dict[str, Any] | None = None) -> PartyServer:
-    """Start serving a party (mutual TLS) and return its server; see :func:`serve_party`."""
+                report: dict[str, Any] | None = None, **plaintext: bool) -> PartyServer:
+    """Start serving a party and return its server; see :func:`serve_party`.
+
+    Mutual TLS; ``tls=None`` with ``insecure_plaintext=True`` serves in plaintext, on loopback
+    only unless ``allow_remote_plaintext=True`` (:mod:`.plaintext`).
+    """
     host = PartyHost(table, party, label, discrete_columns,
                      contract_fingerprint=contract_fingerprint, state_dir=state_dir,
                      device=device, report=report)
     return PartyServer(host, party, tls, address=address, coordinator=coordinator,
-                       max_message_bytes=max_message_bytes).start()
+                       max_message_bytes=max_message_bytes, **plaintext).start()
 
 
 def serve_party(table: pd.DataFrame, party: str, label: str,
@@ -235,7 +239,7 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
                 coordinator: str = COORDINATOR, device: str = "cpu",
                 max_message_bytes: int = MAX_MESSAGE_BYTES,
                 on_ready: Callable[[str], None] | None = None,
-                report: dict[str, Any] | None = None) -> None:
+                report: dict[str, Any] | None = None, **plaintext: bool) -> None:
     """Serve a party until stopped (SIGTERM or SIGINT in the main thread, or the process ends).
 
     Args:
@@ -250,10 +254,12 @@ def serve_party(table: pd.DataFrame, party: str, label: str,
         coordinator: the name the coordinator's certificate must carry.
         on_ready: called with the listening address once the server answers.
         report: the party's ingest counts and contract verdict (see :class:`PartyHost`).
+        plaintext: ``insecure_plaintext`` / ``allow_remote_plaintext`` with ``tls=None``
+            (:mod:`.plaintext`).
     """
     server = start_party(table, party, label, discrete_columns, tls, address, state_dir,
                          contract_fingerprint, coordinator=coordinator, device=device,
-                         max_message_bytes=max_message_bytes, report=report)
+                         max_message_bytes=max_message_bytes, report=report, **plaintext)
     if threading.current_thread() is threading.main_thread():
         def stop(signum, frame):  # noqa: ARG001 - signal handler signature
             logger.info("party %r stopping (signal %d)", party, signum)

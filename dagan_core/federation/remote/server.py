@@ -24,6 +24,7 @@ from dagan_core.federation import messages as m
 from dagan_core.federation.remote import codec
 from dagan_core.federation.remote.control import StatusRequest
 from dagan_core.federation.remote.errors import CodecError, SetupRefused
+from dagan_core.federation.remote.plaintext import check_plaintext
 from dagan_core.federation.remote.tls import COORDINATOR, TLSFiles
 
 logger = logging.getLogger(__name__)
@@ -57,27 +58,41 @@ class PartyServer:
         max_message_bytes: largest request accepted and reply sent.
     """
 
-    def __init__(self, party: Any, name: str, tls: TLSFiles, *, address: str = "127.0.0.1:0",
-                 coordinator: str = COORDINATOR, max_message_bytes: int = MAX_MESSAGE_BYTES):
-        """Bind the port (the server answers after :meth:`start`)."""
+    def __init__(self, party: Any, name: str, tls: TLSFiles | None, *,
+                 address: str = "127.0.0.1:0", coordinator: str = COORDINATOR,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES, insecure_plaintext: bool = False,
+                 allow_remote_plaintext: bool = False):
+        """Bind the port (the server answers after :meth:`start`).
+
+        ``tls=None`` serves in plaintext, only with ``insecure_plaintext`` and on loopback
+        unless ``allow_remote_plaintext`` (see :mod:`.plaintext`).
+        """
+        if tls is None:
+            check_plaintext(address, f"party {name!r} serving",
+                            insecure_plaintext=insecure_plaintext,
+                            allow_remote_plaintext=allow_remote_plaintext)
         self.party = party
         self.name = name
         self.coordinator = coordinator
+        self.plaintext = tls is None
         self._lock = threading.Lock()
         self._session: str | None = None
         self._seq = 0
         self._cached: bytes | _Refusal | None = None  # outcome of the last request
         self._expected_rows: int | None = None
-        ca, cert, key = tls.read()
-        creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
-                                            require_client_auth=True)
         options = [("grpc.max_receive_message_length", max_message_bytes),
                    ("grpc.max_send_message_length", max_message_bytes)]
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
         handler = grpc.unary_unary_rpc_method_handler(self._exchange)
         self._server.add_generic_rpc_handlers(
             [grpc.method_handlers_generic_handler(SERVICE, {METHOD: handler})])
-        self.port = self._server.add_secure_port(address, creds)
+        if tls is None:
+            self.port = self._server.add_insecure_port(address)
+        else:
+            ca, cert, key = tls.read()
+            creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=ca,
+                                                require_client_auth=True)
+            self.port = self._server.add_secure_port(address, creds)
         if self.port == 0:
             raise OSError(f"party {name!r} could not listen on {address}")
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
@@ -90,7 +105,8 @@ class PartyServer:
     def start(self) -> PartyServer:
         """Start answering; returns self."""
         self._server.start()
-        logger.info("party %r listening on %s (mutual TLS)", self.name, self.address)
+        logger.info("party %r listening on %s (%s)", self.name, self.address,
+                    "INSECURE plaintext" if self.plaintext else "mutual TLS")
         return self
 
     def stop(self, grace: float | None = None) -> None:
@@ -114,6 +130,8 @@ class PartyServer:
         raise AssertionError("unreachable")  # context.abort raises
 
     def _check_caller(self, context: grpc.ServicerContext) -> None:
+        if self.plaintext:  # no certificates: nothing to check (loopback, asked for)
+            return
         auth = context.auth_context()
         names = {n.decode(errors="replace") for n in auth.get("x509_common_name", [])}
         if self.coordinator not in names:

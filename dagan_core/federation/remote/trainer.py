@@ -13,6 +13,7 @@ a party without that state refuses.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
@@ -20,13 +21,23 @@ import torch
 from dagan_core.errors import DAGANError
 from dagan_core.federation import coordinator as coord
 from dagan_core.federation.remote import control as c
+from dagan_core.federation.remote.errors import PartyUnavailableError
+
+logger = logging.getLogger(__name__)
 
 
 class RemoteTrainer:
     """Coordinator + remote transport (see module docstring)."""
 
-    def __init__(self, coordinator: coord.Coordinator, transport: Any, run_id: str):
-        """Train ``coordinator``'s generator against the parties behind ``transport``."""
+    def __init__(self, coordinator: coord.Coordinator, transport: Any, run_id: str, *,
+                 on_party_lost: str = "fail"):
+        """Train ``coordinator``'s generator against the parties behind ``transport``.
+
+        ``on_party_lost``: "fail" (a party that does not answer within the transport's retry
+        time fails the run) or "continue" (train on without it, see :meth:`lose`).
+        """
+        if on_party_lost not in ("fail", "continue"):
+            raise DAGANError(f"on_party_lost must be 'fail' or 'continue', not {on_party_lost!r}")
         self.coordinator = coordinator
         self.transport = transport
         self.run_id = run_id
@@ -34,10 +45,37 @@ class RemoteTrainer:
         self.epoch = 0  # the next epoch to run
         self._probs: dict[str, list[float] | None] = dict.fromkeys(self.names)
         self._dp: dict[str, list[float] | None] = dict.fromkeys(self.names)
+        #: parties left out of the training: name -> {"epoch", "step", "reason"}
+        self.lost: dict[str, dict[str, Any]] = {}
+        if on_party_lost == "continue":
+            coordinator.on_lost = self.lose
+
+    def lose(self, exc: Exception) -> bool:
+        """Leave out the party ``exc`` (an unavailable party) names, and say so; False (the
+        run fails) for any other error, or when no other party would be left."""
+        party = getattr(exc, "party", None)
+        if not isinstance(exc, PartyUnavailableError) or party not in self.names:
+            return False
+        if len(self.names) == 1:
+            return False
+        self.lost[party] = {"epoch": self.epoch, "step": exc.step, "reason": str(exc)}
+        logger.warning("party %r lost at epoch %d (%s); training continues without it on %s; "
+                       "its rows are left out of the release mix", party, self.epoch,
+                       exc.step, ", ".join(n for n in self.names if n != party))
+        self.names = [n for n in self.names if n != party]
+        self.coordinator.drop_party(party)
+        self._probs.pop(party, None)
+        self._dp.pop(party, None)
+        return True
 
     def _control_all(self, make) -> None:
-        for name in self.names:
-            reply = self.transport.control(name, make())
+        for name in list(self.names):
+            try:
+                reply = self.transport.control(name, make())
+            except PartyUnavailableError as exc:
+                if self.coordinator.on_lost is None or not self.lose(exc):
+                    raise
+                continue
             self._probs[name], self._dp[name] = reply.label_probs, reply.dp
 
     def run_epoch(self, steps: int) -> dict[str, Any]:
@@ -73,7 +111,7 @@ class RemoteTrainer:
     def state_dict(self) -> dict[str, Any]:
         """The coordinator's state and the run and epoch the parties saved (no party state)."""
         return {"coordinator": self.coordinator.state_dict(),
-                "remote": {"run_id": self.run_id, "epoch": self.epoch - 1}}
+                "remote": {"run_id": self.run_id, "epoch": self.epoch - 1, "lost": self.lost}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the coordinator and have every party resume the same epoch.
@@ -89,6 +127,10 @@ class RemoteTrainer:
                              f"{self.run_id} (another configuration, encoder, contract or "
                              "set of parties)")
         epoch = int(saved["epoch"])
+        for party, what in saved.get("lost", {}).items():  # left out before the checkpoint
+            self.lost[party] = what
+            self.names.remove(party)
+            self.coordinator.drop_party(party)
         self._control_all(lambda: c.Resume(self.run_id, epoch))
         self.coordinator.load_state_dict(state["coordinator"])
         self.epoch = epoch + 1
