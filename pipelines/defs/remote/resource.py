@@ -65,4 +65,5 @@ class RemoteParties(dg.ConfigurableResource):
         federation = self.federation()
         return RemoteFederation({p: self.endpoint(p) for p in parties}, federation.tls(),
                                 self.fingerprint(), timeout=federation.timeout_s,
-                                retry_for=federation.retry_for_s)
+                                retry_for=federation.retry_for_s,
+                                on_party_lost=federation.on_party_lost)
