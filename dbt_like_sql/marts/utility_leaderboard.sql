@@ -7,11 +7,11 @@
 -- column: versions_in_setting (BIGINT): How many model versions share this evaluation setting (the size of the ranking).
 -- column: model_version (VARCHAR): Model version (model_versions partition) the row is about.
 -- column: strategy (VARCHAR): Training strategy of the model version: dagan or a baseline.
--- column: epochs (INTEGER): Training epochs of the model version.
+-- column: epochs (BIGINT): Training epochs of the model version.
 -- column: models (VARCHAR): Utility models fitted (mean over these), comma-separated.
--- column: real_rows (INTEGER): Real training rows the utility models saw.
--- column: synthetic_rows (INTEGER): Synthetic rows the utility models saw.
--- column: test_rows (INTEGER): Real test rows scored.
+-- column: real_rows (BIGINT): Real training rows the utility models saw.
+-- column: synthetic_rows (BIGINT): Synthetic rows the utility models saw.
+-- column: test_rows (BIGINT): Real test rows scored.
 -- column: evaluated_at (TIMESTAMP WITH TIME ZONE): When the version's metrics were computed.
 -- column: tstr_macro_f1 (DOUBLE): Macro-F1 on the real test set of models trained on synthetic rows (mean over models).
 -- column: ratio_macro_f1 (DOUBLE): tstr_macro_f1 / the same score when trained on real rows.

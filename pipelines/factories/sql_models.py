@@ -293,34 +293,6 @@ def build_model(w: WarehouseWriter, model: SqlModel, warn: Callable[[str], objec
     return rows
 
 
-def build_all_models(
-    w: WarehouseWriter, root: Path, warn: Callable[[str], object],
-    schemas: Mapping[str, str] | None = None,
-) -> dict[str, int]:
-    """Inside a write cycle: rebuild every model under ``root``, each after the models it reads,
-    in ``schemas`` (see :func:`in_schemas`); returns ``schema.table`` -> rows. A model whose
-    source tables do not exist yet is skipped."""
-    models = {m.name: m for m in (in_schemas(x, schemas or {})
-                                  for x in discover_sql_models(root))}
-    built: dict[str, int] = {}
-    pending = dict(models)
-    while pending:
-        ready = [m for m in pending.values()
-                 if not any(r in pending and r != m.name for r in m.reads)]
-        if not ready:
-            raise SqlModelError(f"{root}: models read each other in a circle: {sorted(pending)}")
-        for model in ready:
-            del pending[model.name]
-            if all(r in built if r in models else _exists(w, r) for r in model.reads):
-                built[model.name] = build_model(w, model, warn)
-    return built
-
-
-def _exists(w: WarehouseWriter, name: str) -> bool:
-    schema, _, table = name.partition(".")
-    return bool(table_columns(w.con, table, schema))
-
-
 def _sql_asset(model: SqlModel, deps: list[dg.AssetDep], group_name: str) -> dg.AssetsDefinition:
     metadata: dict[str, object] = {
         "sql_file": dg.MetadataValue.path(str(model.path)),

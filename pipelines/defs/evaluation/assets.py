@@ -33,7 +33,7 @@ from pipelines.defs.synthesis.rows_schema import COMMENT as ROWS_COMMENT
 from pipelines.defs.synthesis.rows_schema import KEY, SCHEMA, TABLE
 from pipelines.defs.synthesis.rows_schema import column_comments as rows_column_comments
 from pipelines.defs.training.assets import TRAINING_SUMMARY
-from pipelines.factories.sql_models import build_all_models
+from pipelines.factories.sql_rebuild import build_all_models
 from pipelines.metadata import json_value, md_table
 from pipelines.namespaces import claim_namespace
 from pipelines.partitions import model_versions
@@ -150,7 +150,7 @@ with warnings.catch_warnings():
                 "similarity": md_table(tables["similarity"][["metric", "party", "value"]]),
                 "privacy": md_table(tables["privacy"][["metric", "value"]]),
                 "summary": json_value(report.summary()),
-                "evaluation_setting": str(settings["setting"].iloc[0]),
+                "evaluation_setting": str(setting["setting"].iloc[0]),
                 "threads": threads,
             },
             check_results=[check],
