@@ -27,7 +27,9 @@ from bench.options import add_data_dir
 from bench.scenario import set_up
 
 
-def _serve(name: str, table: Any, label: str, discrete: list[str], tls: Any, queue: Any) -> None:
+def _serve(name: str, table: Any, label: str, discrete: list[str], tls: Any, queue: Any
+           ) -> None:
+    """A party process; ``tls=None`` serves plaintext gRPC (loopback only)."""
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     import signal
     import threading
@@ -38,7 +40,9 @@ def _serve(name: str, table: Any, label: str, discrete: list[str], tls: Any, que
     from bench.federation_profile import party_timer
     from dagan_core.federation.remote.party_host import start_party
 
-    server = start_party(table, name, label, discrete, tls, "127.0.0.1:0", None, "bench")
+    plain = {} if tls is not None else {"insecure_plaintext": True}
+    server = start_party(table, name, label, discrete, tls, "127.0.0.1:0", None, "bench",
+                         **plain)
     times = party_timer(server)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop,
                                                                args=(0,)).start())
@@ -74,8 +78,11 @@ def _fit(source: Any, label: str, discrete: list[str], epochs: int, warmup: int
     return _run(synth, source, label, discrete, warmup)
 
 
-def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int, warmup: int
+def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int, warmup: int,
+                plaintext: bool = False
                 ) -> tuple[Any, StepProfile, dict[str, dict[str, list[float]]]]:
+    """The fit with every party in a process of its own: gRPC + mutual TLS, or plaintext gRPC
+    on loopback (``plaintext``: what TLS costs)."""
     import dagan_core
     from dagan_core.federation.remote.tls import make_certificates
 
@@ -83,15 +90,18 @@ def _remote_fit(parties: dict, label: str, discrete: list[str], epochs: int, war
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_serve, daemon=True,
-                         args=(p, t, label, discrete, certs.parties[p], queue))
+                         args=(p, t, label, discrete,
+                               None if plaintext else certs.parties[p], queue))
              for p, t in parties.items()]
     for proc in procs:
         proc.start()
     party_times: dict[str, dict[str, list[float]]] = {}
     try:
         found = dict(queue.get(timeout=300) for _ in procs)
-        remote = dagan_core.RemoteFederation({p: found[p] for p in parties}, certs.coordinator,
-                                             "bench", timeout=120)
+        remote = dagan_core.RemoteFederation(
+            {p: found[p] for p in parties}, None if plaintext else certs.coordinator, "bench",
+            timeout=120, **({"transport_options": {"insecure_plaintext": True}}
+                            if plaintext else {}))
         synth = dagan_core.make_synthesizer("dagan", epochs=epochs, seed=0, device="cpu")
         synth, profile = _run(synth, remote, label, discrete, warmup)
         for proc in procs:
@@ -152,7 +162,7 @@ def _fedsyn_bytes_per_epoch(parties: dict, label: str, discrete: list[str]) -> i
 
 
 def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
-    """One point: K parties, in process and over gRPC + mTLS."""
+    """One point: K parties, in process, over gRPC + mTLS and over plaintext gRPC."""
     import torch
 
     torch.set_num_threads(1)
@@ -164,6 +174,9 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
     remote, profile, party_times = _remote_fit(setup.parties, setup.label, setup.discrete,
                                                total, warmup)
     load.append(os.getloadavg()[0])
+    plain, _, _ = _remote_fit(setup.parties, setup.label, setup.discrete, total, warmup,
+                              plaintext=True)
+    load.append(os.getloadavg()[0])
 
     def mean(history: list[dict]) -> float:
         timed = history[warmup:]
@@ -173,6 +186,7 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
             "in_process_s_per_epoch": round(mean(local.history), 2),
             "grpc_mtls_s_per_epoch": round(mean(remote.history), 2),
             "ratio": round(mean(remote.history) / mean(local.history), 2),
+            "grpc_plaintext_s_per_epoch": round(mean(plain.history), 2),
             "bytes_per_epoch_by_type": {t: n // epochs
                                         for t, n in sorted(profile.bytes_by_type.items())},
             "fedsyn_weight_bytes_per_epoch": _fedsyn_bytes_per_epoch(
@@ -181,11 +195,16 @@ def measure(k: int, data_dir: Path, warmup: int, epochs: int) -> dict[str, Any]:
             "grpc_mtls_breakdown": profile.report(epochs, mean(remote.history)),
             "grpc_mtls_rounds_vs_parties": _party_split(profile, party_times, epochs),
             "cpu_s_per_epoch": _cpu_per_epoch(local_profile, profile, party_times, epochs),
-            "load_avg_1min_before_local_remote_after": [round(x, 1) for x in load],
-            "same_model": bool(all(
-                torch.equal(a, b) for a, b in zip(
-                    local.model.generators[0].state_dict().values(),
-                    remote.model.generators[0].state_dict().values())))}
+            "load_avg_1min_before_local_mtls_plaintext_after": [round(x, 1) for x in load],
+            "same_model": _same(local, remote) and _same(local, plain)}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two fits' generators hold the same weights, bit for bit."""
+    import torch
+
+    return all(torch.equal(x, y) for x, y in zip(a.model.generators[0].state_dict().values(),
+                                                 b.model.generators[0].state_dict().values()))
 
 
 def main(argv: list[str] | None = None) -> int:

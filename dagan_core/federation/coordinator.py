@@ -129,7 +129,19 @@ class Coordinator:
 
     # ---- training ---------------------------------------------------------------------------
     def step(self, stats: dict[str, Any]) -> None:
-        """One generator update preceded by ``critic_steps`` critic updates."""
+        """One generator update preceded by ``critic_steps`` critic updates. A step that fails
+        (a party's reply refused, a party gone) leaves the generator as it was: its weights are
+        only updated at the end, and its running statistics are put back."""
+        buffers = [b.clone() for b in self.generator.buffers()]
+        try:
+            self._step(stats)
+        except Exception:
+            with torch.no_grad():
+                for live, saved in zip(self.generator.buffers(), buffers):
+                    live.copy_(saved)
+            raise
+
+    def _step(self, stats: dict[str, Any]) -> None:
         idx, sizes = self._participants()
         names = [self.parties[i].name for i in idx]
         self.generator.train()
