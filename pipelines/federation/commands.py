@@ -27,6 +27,11 @@ def _certs_refusal(args: argparse.Namespace) -> str | None:
         return "party and coordinator names must all differ"
     if args.days < 1:
         return f"--days must be at least 1, got {args.days}"
+    return _endpoint_refusal(args)
+
+
+def _endpoint_refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ``--endpoint`` items of ``certs`` (None: nothing)."""
     for item in args.endpoint or []:
         party, sep, address = item.partition("=")
         if not sep or ":" not in address:
