@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     if ":" not in args.listen:
         return _refuse("party serve", f"--listen {args.listen!r}: expected HOST:PORT")
-    refused = _tls_refusal(args)
+    refused = _tls_refusal(args) or _missing_file(args)
     if refused:
         return _refuse("party serve", refused)
     try:
@@ -128,16 +128,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing_file(args: argparse.Namespace) -> str | None:
+    """The landing folder, then the TLS files, that are not there (None: all are)."""
+    folder = args.landing / args.party
+    if not folder.is_dir():
+        return f"party {args.party!r}: no landing folder {folder}"
+    absent = [f"--{k} {getattr(args, k)}" for k in ("ca", "cert", "key")
+              if getattr(args, k) is not None and not Path(getattr(args, k)).is_file()]
+    return f"{absent[0]}: no such file" if absent else None
+
+
 def _tls_refusal(args: argparse.Namespace) -> str | None:
     from dagan_core.federation.remote.plaintext import is_loopback
 
     if not args.insecure_plaintext:
         missing = [f"--{k}" for k in ("ca", "cert", "key") if getattr(args, k) is None]
-        if missing:
-            return f"{', '.join(missing)} required (mutual TLS)"
-        absent = [f"--{k} {getattr(args, k)}" for k in ("ca", "cert", "key")
-                  if not Path(getattr(args, k)).is_file()]
-        return f"{absent[0]}: no such file" if absent else None
+        return f"{', '.join(missing)} required (mutual TLS)" if missing else None
     if not is_loopback(args.listen) and not args.allow_remote_plaintext:
         return (f"--insecure-plaintext refused on {args.listen}, which is not a loopback "
                 "address (add --allow-remote-plaintext to force it)")
