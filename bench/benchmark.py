@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ctgan_reference import INSTALL_HINT
+from bench.datasets import benchmark_files
 from bench.options import add_data_dir, add_out, partial_path, refuse_tracked
 from bench.report import load_results, write_outputs
 from bench.variants import (
@@ -131,8 +132,8 @@ def _worker_pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=1)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="adult")
     p.add_argument("--variants", nargs="+", default=list(strategy_names()),
                    help=f"any of {', '.join([*VARIANTS, *EXTERNAL_VARIANTS])}")
@@ -226,10 +227,24 @@ def _run_jobs(jobs: list, workers: int, meta: dict, partial: Path, started: floa
     return [r for _, r in sorted(results, key=lambda x: x[0])]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    p = _parser()
+def _existing(flag: str, paths: list[Path]) -> None:
+    """Refuse a ``--replot`` / ``--merge`` file that is not there, naming it."""
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{flag} {path}: no such file")
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Command-line entry point; returns the exit status.
+
+    Raises:
+        ConfigError: an unknown ``--dataset`` or a missing table under ``--data-dir``.
+        FileNotFoundError: a ``--replot`` or ``--merge`` file that is not there.
+    """
+    p = _parser(prog)
     a = p.parse_args(argv)
+    _existing("--replot", [a.replot] if a.replot is not None else [])
+    _existing("--merge", list(a.merge or []))
     if a.replot is not None:
         return _replot(a.replot, a.out)
     if a.merge:
@@ -242,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(table + "\n")
         return 0
     _check(p, a)
+    benchmark_files(a.dataset, a.data_dir)  # before any worker starts
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
                                        "ir_cap", "max_rows", "device", "curve_every",

@@ -83,6 +83,23 @@ def _tidy(name: str, frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return frame
 
 
+def benchmark_files(name: str, datasets_dir: str | Path) -> list[Path]:
+    """The files of benchmark ``name`` in ``datasets_dir`` (training table, then test split).
+
+    Raises:
+        ConfigError: unknown name, or a file that is not there.
+    """
+    if name not in _BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {name!r}; valid names: {', '.join(BENCHMARKS)}")
+    train_file, test_file, _, _ = _BENCHMARKS[name]
+    folder = Path(datasets_dir)
+    paths = [folder / f for f in (train_file, test_file) if f is not None]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"benchmark file {path} not found")
+    return paths
+
+
 def load_benchmark(
     name: str,
     datasets_dir: str | Path,
@@ -108,16 +125,10 @@ def load_benchmark(
     Raises:
         ConfigError: unknown name, bad ``max_rows`` or a missing file.
     """
-    if name not in _BENCHMARKS:
-        raise ConfigError(f"unknown benchmark {name!r}; valid names: {', '.join(BENCHMARKS)}")
     if max_rows is not None and max_rows < 1:
         raise ConfigError(f"max_rows={max_rows!r} is invalid: must be None or >= 1")
-    train_file, test_file, label, discrete = _BENCHMARKS[name]
-    folder = Path(datasets_dir)
-    paths = [folder / f for f in (train_file, test_file) if f is not None]
-    for path in paths:
-        if not path.is_file():
-            raise ConfigError(f"benchmark file {path} not found")
+    paths = benchmark_files(name, datasets_dir)
+    _, _, label, discrete = _BENCHMARKS[name]
     frames = [_tidy(name, pd.read_csv(path), label) for path in paths]
     train = frames[0]
     if max_rows is not None and max_rows < len(train):

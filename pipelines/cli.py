@@ -48,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from bench import benchmark
 
-    return benchmark.main(list(args.bench_args))
+    return benchmark.main(list(args.bench_args), prog="dagan bench")
 
 
 # ---------------------------------------------------------------------------- scaling, flops
@@ -64,8 +64,8 @@ def _flops(args: argparse.Namespace) -> int:
     return flops.main(list(args.tool_args), prog="dagan flops")
 
 
-#: Commands whose flags (``--help`` included) all go to a measurement tool of ``bench``.
-_TOOLS = {"scaling": _scaling, "flops": _flops}
+#: Commands whose flags (``--help`` included) all go to a tool of ``bench``.
+_TOOLS = {"bench": _bench, "scaling": _scaling, "flops": _flops}
 
 
 # ----------------------------------------------------------------------------------- sample
@@ -330,10 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = False
     while argv[:1] and argv[0] in ("--verbose", "-v"):
         verbose, argv = True, argv[1:]
-    if argv[:1] == ["bench"]:  # every flag goes to the benchmark, --help included
-        return _bench(argparse.Namespace(bench_args=argv[1:]))
-    if argv[:1] and argv[0] in _TOOLS:  # likewise for scaling and flops
-        args = argparse.Namespace(command=argv[0], tool_args=argv[1:], handler=_TOOLS[argv[0]])
+    if argv[:1] and argv[0] in _TOOLS:  # every flag goes to the tool, --help included
+        args = argparse.Namespace(command=argv[0], tool_args=argv[1:], bench_args=argv[1:],
+                                  handler=_TOOLS[argv[0]])
     else:
         args = build_parser().parse_args(argv)
     verbose = verbose or bool(getattr(args, "verbose", False))

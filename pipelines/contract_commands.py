@@ -93,6 +93,11 @@ def _report(draft: Any, written: dict[str, Path], *, from_sample: bool,
 def _init(args: argparse.Namespace) -> int:
     from pipelines.contracts.draft import draft_contract, draft_from_columns, write_draft
 
+    if args.max_categories < 0:
+        raise ContractCommandError(f"--max-categories must be 0 or more, got "
+                                   f"{args.max_categories}")
+    if args.max_rows is not None and args.max_rows < 1:
+        raise ContractCommandError(f"--max-rows must be at least 1, got {args.max_rows}")
     out = Path(args.out)
     name = args.name or out.resolve().name.replace("-", "_").lower()
     if (out / "dataset.yaml").exists() and not args.force:
@@ -108,8 +113,12 @@ def _init(args: argparse.Namespace) -> int:
         raise ContractCommandError(str(err)) from err
     landing = Path(args.landing) if args.landing else out / "landing"
     test_set = _relative(Path(args.test_set), out) if args.test_set else None
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_draft(draft, out, _relative(landing, out), test_set)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = write_draft(draft, out, _relative(landing, out), test_set)
+    except OSError as err:
+        raise ContractCommandError(f"--out {out}: cannot write the draft there "
+                                   f"({err.strerror or err})") from err
     _report(draft, written, from_sample=not args.columns, has_test_set=bool(test_set))
     return 0
 

@@ -251,13 +251,19 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
     logger.setLevel(logging.INFO)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    if getattr(args, "dataset", None):
-        select_dataset(args.dataset)
-    home = prepare_dagster_home(args.dagster_home)
-    logger.info("DAGSTER_HOME=%s", home)
-    start = time.perf_counter()
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    if args.epochs < 1:
+        raise ValueError(f"--epochs must be at least 1, got {args.epochs}")
+    if getattr(args, "dataset", None):
+        select_dataset(args.dataset)
+    try:
+        home = prepare_dagster_home(args.dagster_home)
+    except OSError as err:
+        raise ValueError(f"--dagster-home {args.dagster_home or default_dagster_home()}: "
+                         f"cannot use it as the Dagster home ({err.strerror or err})") from err
+    logger.info("DAGSTER_HOME=%s", home)
+    start = time.perf_counter()
     run_pipeline(args.version, args.epochs, args.training_config, args.evaluation_config,
                  threads=args.threads, verbose=args.verbose)
     if not args.no_queries:

@@ -116,7 +116,16 @@ def read_federation(path: str | Path) -> Federation:
     path = Path(path).resolve()
     if not path.is_file():
         raise FederationFileError(f"federation file {path} does not exist")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as err:
+        raise FederationFileError(f"federation file {path} cannot be read: {err}") from err
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise FederationFileError(f"federation file {path} is not valid YAML{line}: "
+                                  f"{problem}") from err
     if not isinstance(data, dict):
         raise FederationFileError(f"{path}: expected a mapping at the top level")
     coordinator = _entry(data, "coordinator", path)

@@ -15,32 +15,64 @@ def _refuse(command: str, message: str) -> int:
     return 2
 
 
-def _certs(args: argparse.Namespace) -> int:
-    from dagan_core.federation.remote.tls import check_name, make_certificates
-    from pipelines.federation_file import write_federation
+def _certs_refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options of ``certs`` (None: nothing)."""
+    from dagan_core.federation.remote.tls import check_name
 
-    out = Path(args.out)
     try:
         names = [check_name(n) for n in [*args.parties, args.coordinator]]
     except ValueError as err:
-        return _refuse("certs", str(err))
+        return str(err)
     if len(set(names)) < len(names):
-        return _refuse("certs", "party and coordinator names must all differ")
-    endpoints = dict(item.split("=", 1) for item in args.endpoint or [] if "=" in item)
+        return "party and coordinator names must all differ"
+    if args.days < 1:
+        return f"--days must be at least 1, got {args.days}"
+    return _endpoint_refusal(args)
+
+
+def _endpoint_refusal(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ``--endpoint`` items of ``certs`` (None: nothing)."""
+    for item in args.endpoint or []:
+        party, sep, address = item.partition("=")
+        if not sep or ":" not in address:
+            return f"--endpoint {item!r}: expected PARTY=HOST:PORT"
+        if party not in args.parties:
+            return f"--endpoint {item!r}: {party!r} is not one of --parties"
+    endpoints = dict(item.split("=", 1) for item in args.endpoint or [])
     missing = [p for p in args.parties if p not in endpoints]
     if args.federation_file and missing:
-        return _refuse("certs", "--federation-file needs --endpoint PARTY=HOST:PORT for "
-                       + ", ".join(missing))
-    made = make_certificates(out, parties=list(args.parties), coordinator=args.coordinator,
-                             days=args.days)
+        return "--federation-file needs --endpoint PARTY=HOST:PORT for " + ", ".join(missing)
+    return None
+
+
+def _certs(args: argparse.Namespace) -> int:
+    from dagan_core.federation.remote.tls import make_certificates
+    from pipelines.federation_file import write_federation
+
+    refused = _certs_refusal(args)
+    if refused:
+        return _refuse("certs", refused)
+    out = Path(args.out)
+    endpoints = dict(item.split("=", 1) for item in args.endpoint or [])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        made = make_certificates(out, parties=list(args.parties), coordinator=args.coordinator,
+                                 days=args.days)
+    except OSError as err:
+        return _refuse("certs", f"--out {out}: cannot write the certificates there "
+                       f"({err.strerror or err})")
     lines = {"ca": str(made.ca_cert), "ca_key": str(made.ca_key),
              "coordinator": {"cert": str(made.coordinator.cert), "key": str(made.coordinator.key)},
              "parties": {p: {"cert": str(f.cert), "key": str(f.key)}
                          for p, f in made.parties.items()}}
     if args.federation_file:
-        write_federation(args.federation_file, {p: endpoints[p] for p in args.parties},
-                         made.ca_cert, made.coordinator.cert, made.coordinator.key,
-                         args.coordinator)
+        try:
+            write_federation(args.federation_file, {p: endpoints[p] for p in args.parties},
+                             made.ca_cert, made.coordinator.cert, made.coordinator.key,
+                             args.coordinator)
+        except OSError as err:
+            return _refuse("certs", f"--federation-file {args.federation_file}: cannot write it "
+                           f"({err.strerror or err})")
         lines["federation_file"] = str(args.federation_file)
     sys.stdout.write(json.dumps(lines, indent=2) + "\n")
     sys.stderr.write(f"dagan certs: keep {made.ca_key} offline; give each party its own "
@@ -58,7 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     if ":" not in args.listen:
         return _refuse("party serve", f"--listen {args.listen!r}: expected HOST:PORT")
-    refused = _tls_refusal(args)
+    refused = _tls_refusal(args) or _missing_file(args)
     if refused:
         return _refuse("party serve", refused)
     try:
@@ -94,6 +126,16 @@ def _serve(args: argparse.Namespace) -> int:
                     "allow_remote_plaintext": args.allow_remote_plaintext}
                    if args.insecure_plaintext else {}))
     return 0
+
+
+def _missing_file(args: argparse.Namespace) -> str | None:
+    """The landing folder, then the TLS files, that are not there (None: all are)."""
+    folder = args.landing / args.party
+    if not folder.is_dir():
+        return f"party {args.party!r}: no landing folder {folder}"
+    absent = [f"--{k} {getattr(args, k)}" for k in ("ca", "cert", "key")
+              if getattr(args, k) is not None and not Path(getattr(args, k)).is_file()]
+    return f"{absent[0]}: no such file" if absent else None
 
 
 def _tls_refusal(args: argparse.Namespace) -> str | None:

@@ -41,14 +41,16 @@ class IngestReport:
 
 
 def _failure_text(result: Any) -> str:
+    """``<step>: <the step's own error>`` on one line, for each failed step."""
     lines = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            while error is not None:
-                lines.append(error.message.strip())
+            while error is not None and error.cause is not None:  # out of Dagster's wrappers
                 error = error.cause
-    return "\n".join(lines)
+            text = " ".join(error.message.split()) if error is not None else "failed"
+            lines.append(f"{event.step_key}: {text}")
+    return "; ".join(lines)
 
 
 def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> IngestReport:
@@ -61,6 +63,7 @@ def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> 
     """
     import dagster as dg
 
+    from pipelines.console import progress_logger
     from pipelines.defs.ingest import raw_party_table, validated_party_table
     from pipelines.partitions import party_partitions
     from pipelines.resources import LandingArea, PartyStore
@@ -71,11 +74,16 @@ def ingest_party(party: str, landing_dir: str | Path, store_dir: str | Path) -> 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     resources = {"landing": LandingArea(root=str(landing_dir)),
                  "party_store": PartyStore(root=str(store_dir))}
+    # The pipeline's warnings, one line each; a failure is reported once, by the caller.
+    job = dg.Definitions(
+        assets=[raw_party_table, validated_party_table], resources=resources,
+        jobs=[dg.define_asset_job("party_ingest")],
+        loggers={"console": progress_logger()},
+    ).resolve_job_def("party_ingest")
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(party_partitions.name, [party])
-        result = dg.materialize(
-            [raw_party_table, validated_party_table], partition_key=party, instance=instance,
-            resources=resources, raise_on_error=False,
+        result = job.execute_in_process(
+            partition_key=party, instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     checks = result.get_asset_check_evaluations()
