@@ -110,7 +110,11 @@ def other_user() -> tuple[list[str], tuple[int, int] | None]:
 
 def ingest_in_child(work: Path, party: str, prefix: list[str]) -> dict:
     """Run :func:`main` (one ingest of ``party`` on ``work``) in a child process started with
-    ``prefix`` and this interpreter; returns its JSON report (success, materialized, log)."""
+    ``prefix`` and this interpreter; returns its JSON report (success, materialized, log).
+
+    The other user must be able to load the interpreter, the virtual environment and this
+    repository; when it cannot (say a clone under a 0700 home), the test is skipped, naming why.
+    """
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "false",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(

@@ -31,6 +31,7 @@ pytestmark = needs_adult
 
 ROWS = 12
 SYMLINK = "is a symbolic link, not a regular file"
+TABLES = ("raw", "validated", "quarantine")
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +229,7 @@ def test_a_file_the_pipeline_may_not_read_stops_the_party_and_stores_nothing_of_
         first = ingest_in_child(work, "hostile", prefix)
         assert first["success"], first["log"][-3000:]
         store = resources(work)["party_store"]
-        tables = {t: getattr(store, f"read_{t}")("hostile") for t in ("raw", "validated", "quarantine")}
+        tables = {t: getattr(store, f"read_{t}")("hostile") for t in TABLES}
         assert len(tables["raw"]) == ROWS == len(tables["validated"]) + len(tables["quarantine"])
         (folder / "rows.csv").write_bytes(csv_bytes(ROWS, 2 * ROWS))
         (folder / "rows.csv").chmod(0)
