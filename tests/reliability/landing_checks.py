@@ -25,19 +25,28 @@ def party_dir(tmp_path: Path, party: str) -> Path:
 
 def lsnapshot(root: Path) -> dict[str, tuple]:
     """Every entry under ``root`` seen with ``lstat`` (links not followed, FIFOs not opened):
-    kind, size, mtime and, for a regular file, its bytes."""
+    kind, size, mtime and, for a regular file, its bytes (when this user may read them)."""
     out = {}
     for folder, dirs, files in os.walk(root):
         for name in sorted(dirs + files):
             path = Path(folder) / name
             info = os.lstat(path)
-            content = path.read_bytes() if stat.S_ISREG(info.st_mode) else os.readlink(path) if (
-                stat.S_ISLNK(info.st_mode)
-            ) else None
+            content = _content(path, info.st_mode)
             out[str(path.relative_to(root))] = (
                 stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, content
             )
     return out
+
+
+def _content(path: Path, mode: int) -> bytes | str | None:
+    if stat.S_ISLNK(mode):
+        return os.readlink(path)
+    if not stat.S_ISREG(mode):
+        return None
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        return "unreadable"
 
 
 def assert_refused(run: IngestRun, party: str, path: Path, why: str) -> None:
