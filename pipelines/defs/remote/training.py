@@ -22,18 +22,12 @@ from pipelines.defs.training.assets import TRAINING_SUMMARY
 from pipelines.defs.training.columns import generated_columns_schema
 from pipelines.defs.training.config import TrainingConfig
 from pipelines.defs.training.inputs import shared_encoding, summary_max_modes
-from pipelines.defs.training.reports import (
-    cells_metadata,
-    dp_metadata,
-    epoch_logger,
-    history_summary,
-    stopping_metadata,
-)
+from pipelines.defs.training.reports import epoch_logger, fit_metadata, history_summary
 from pipelines.defs.training.resume import ResumableTraining
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions
-from pipelines.plots import attention_weights, loss_curves
 from pipelines.resources.model_store import ModelStore
+from pipelines.threads import compute_threads, resolve_threads
 
 #: strategies whose party critics can each run on the party's own host
 REMOTE_STRATEGIES = ("dagan", "mdgan", "swift")
@@ -120,10 +114,13 @@ def dagan_model(
         federation.contract_fingerprint))
     context.log.info(f"training {config.strategy} with remote parties "
                      f"{dict(federation.endpoints)}")
+    threads = resolve_threads(config.threads)
     start = time.perf_counter()
-    synth.fit(federation, label=columns.label, discrete_columns=list(columns.discrete_columns),
-              encoder=encoder, on_epoch_end=epoch_logger(context.log, config.epochs),
-              checkpoint_dir=run.checkpoint_dir)
+    with compute_threads(threads):
+        synth.fit(federation, label=columns.label,
+                  discrete_columns=list(columns.discrete_columns), encoder=encoder,
+                  on_epoch_end=epoch_logger(context.log, config.epochs),
+                  checkpoint_dir=run.checkpoint_dir)
     seconds = time.perf_counter() - start
     with model_store.writing(version) as staging:
         synth.save(staging)
@@ -137,18 +134,9 @@ def dagan_model(
     return dg.MaterializeResult(
         value=str(path),
         metadata={
-            "checkpoint": dg.MetadataValue.path(str(path)),
-            "config": json_value(record["config"]),
-            "history_summary": json_value(history_summary(synth.history)),
-            "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
+            **fit_metadata(synth, record, path, seconds, 0 if run.resumed_after_epoch is None
+                           else run.resumed_after_epoch + 1),
             "party_endpoints": json_value(dict(federation.endpoints)),
-            "training_seconds": round(seconds, 2),
-            "resumed_from_epoch": 0 if run.resumed_after_epoch is None
-            else run.resumed_after_epoch + 1,
-            "loss_curves": loss_curves(synth.history),
-            "attention_weights": attention_weights(synth.history),
-            **cells_metadata(synth.model.cells),
-            **dp_metadata(synth.privacy, synth.history),
-            **stopping_metadata(synth.model.stopping, synth.history),
+            "threads": threads,
         },
     )

@@ -14,18 +14,10 @@ from pipelines.defs.training.inputs import (
     shared_encoding,
     summary_max_modes,
 )
-from pipelines.defs.training.reports import (
-    cells_metadata,
-    dp_metadata,
-    epoch_logger,
-    history_summary,
-    stopping_metadata,
-    training_record,
-)
+from pipelines.defs.training.reports import epoch_logger, fit_metadata, training_record
 from pipelines.defs.training.resume import ResumableTraining, training_fingerprint
 from pipelines.metadata import json_value
 from pipelines.partitions import model_versions
-from pipelines.plots import attention_weights, loss_curves
 from pipelines.resources.model_store import ModelStore
 from pipelines.resources.party_store import PartyStore
 from pipelines.threads import compute_threads, resolve_threads
@@ -104,20 +96,10 @@ def dagan_model(
     return dg.MaterializeResult(
         value=str(path),
         metadata={
-            "checkpoint": dg.MetadataValue.path(str(path)),
-            "config": json_value(record["config"]),
-            "history_summary": json_value(history_summary(synth.history)),
-            "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
+            **fit_metadata(synth, record, path, seconds, first_epoch),
             "parties_trained": json_value(list(record["parties"])),
             "left_out_parties": json_value(left_out),
             "empty_party": config.empty_party,
-            **cells_metadata(synth.model.cells),
-            "training_seconds": round(seconds, 2),
             "threads": threads,
-            "resumed_from_epoch": first_epoch,
-            "loss_curves": loss_curves(synth.history),
-            "attention_weights": attention_weights(synth.history),
-            **dp_metadata(synth.privacy, synth.history),
-            **stopping_metadata(synth.model.stopping, synth.history),
         },
     )

@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from pipelines.metadata import json_value, md_table
+from pipelines.plots import attention_weights, loss_curves
 
 
 def class_counts(tables: Mapping[str, pd.DataFrame], label: str) -> dict[str, dict[str, int]]:
@@ -144,4 +145,23 @@ def cells_metadata(cells: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
         "unproducible_cells": json_value(list(cells["unproducible"])),
         "cell_probe": md_table(table),
+    }
+
+
+def fit_metadata(synth: Any, record: Mapping[str, Any], path: Any, seconds: float,
+                 resumed_from_epoch: int) -> dict[str, Any]:
+    """What ``dagan_model`` shows of a fit, with simulated or remote parties alike: checkpoint,
+    configuration, history, party sizes, plots, the cell probe, DP and why training stopped."""
+    return {
+        "checkpoint": dg.MetadataValue.path(str(path)),
+        "config": json_value(record["config"]),
+        "history_summary": json_value(history_summary(synth.history)),
+        "party_rows": json_value({p: v["rows"] for p, v in record["parties"].items()}),
+        "training_seconds": round(seconds, 2),
+        "resumed_from_epoch": resumed_from_epoch,
+        "loss_curves": loss_curves(synth.history),
+        "attention_weights": attention_weights(synth.history),
+        **cells_metadata(synth.model.cells),
+        **dp_metadata(synth.privacy, synth.history),
+        **stopping_metadata(synth.model.stopping, synth.history),
     }
