@@ -141,7 +141,7 @@ class FitRun:
         stats = self._epoch_stats(epoch, raw)
         self.history.append(stats.to_dict())
         self._epoch += 1
-        reason = self.stopping.update(epoch, stats.seconds, stats.marginal_gap or {},
+        reason = self.stopping.update(epoch, stats.seconds, stats.fit_score,
                                       self.trainer.generators())
         logger.info("epoch %d: G %.3f cond %.3f fit %s (%.2fs)", epoch, stats.generator_loss,
                     stats.cond_loss, stats.fit_score, stats.seconds)
@@ -193,8 +193,8 @@ class FitRun:
             dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
             fedsyn_epsilon_per_round=per_round,
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
-            marginal_gap=dict(raw["fit"].get("marginal_gap", {})),
-            fit_score=fit_score(raw["fit"].get("marginal_gap", {})),
+            marginal_gap=(marginal := dict(raw["fit"].get("marginal_gap", {}))),
+            fit_score=fit_score(marginal),
             lost_parties=dict(getattr(self.trainer, "lost", None) or {}) or None,
         )
 

@@ -52,13 +52,13 @@ class Stopping:
         """Whether the best epoch's generator is kept (``patience`` > 0)."""
         return self.train.patience > 0
 
-    def update(self, epoch: int, seconds: float, marginal_gap: dict[str, float],
+    def update(self, epoch: int, seconds: float, score: float | None,
                generators: list[torch.nn.Module]) -> str | None:
-        """Record a finished epoch; return the reason to stop now, or None to go on."""
+        """Record a finished epoch and its :func:`fit_score`; return the reason to stop now, or
+        None to go on."""
         self.epochs_run = epoch + 1
         self.steps += self.steps_per_epoch
         self.seconds += seconds
-        score = fit_score(marginal_gap)
         improved = score is not None and (
             self.best_score is None or score < self.best_score - self.train.min_delta)
         if improved:

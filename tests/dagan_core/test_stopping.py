@@ -9,7 +9,7 @@ from dagan_core import ConfigError, load_synthesizer, make_synthesizer
 from dagan_core.config import TrainConfig
 from dagan_core.data.layout import ColumnLayout
 from dagan_core.federation.fit_measures import marginal_gap
-from dagan_core.synthesizers.stopping import Stopping
+from dagan_core.synthesizers.stopping import Stopping, fit_score
 from tests.conftest import TINY
 
 
@@ -43,7 +43,7 @@ def test_patience_stops_and_the_best_epochs_weights_are_restored():
             net.weight.fill_(float(epoch))
         if epoch == 1:
             kept = net.weight.clone()
-        reason = stop.update(epoch, 1.0, {"a": score, "b": score}, [net])
+        reason = stop.update(epoch, 1.0, fit_score({"a": score, "b": score}), [net])
         if reason:
             break
     assert (reason, epoch, stop.best_epoch) == ("no_improvement", 3, 1)
@@ -55,10 +55,10 @@ def test_patience_stops_and_the_best_epochs_weights_are_restored():
 def test_without_patience_the_last_epoch_is_kept_and_nan_scores_never_count():
     stop = Stopping(TrainConfig(epochs=3), steps_per_epoch=1)
     net = torch.nn.Linear(1, 1)
-    assert stop.update(0, 1.0, {"a": float("nan")}, [net]) is None
+    assert stop.update(0, 1.0, fit_score({"a": float("nan")}), [net]) is None
     assert stop.best_score is None
-    assert stop.update(1, 1.0, {"a": 0.2}, [net]) is None
-    assert stop.update(2, 1.0, {"a": 0.9}, [net]) == "max_epochs"
+    assert stop.update(1, 1.0, 0.2, [net]) is None
+    assert stop.update(2, 1.0, 0.9, [net]) == "max_epochs"
     assert not stop.restore_best([net]) and stop.summary()["kept_epoch"] == 2
 
 
