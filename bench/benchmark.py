@@ -20,7 +20,10 @@ The tables are read from ``--data-dir`` (default: ``$DAGAN_DATASETS_DIR``, else
 
 Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install -e .[bench]``;
 ``--ctgan-epochs N`` trains it N epochs instead of ``--epochs`` (the results are then named
-``ctgan-Nep``), e.g. to give it the wall time DAGAN takes for ``--epochs``.
+``ctgan-Nep``), e.g. to give it the wall time DAGAN takes for ``--epochs``; several values
+(``--ctgan-epochs 5 10 20``) fit it once for each. With a utility curve, every curve point also
+carries its training wall time, and ctgan's final rows are scored by the curve's model as its
+one point, for ``scripts/time_to_quality.py``.
 Each finished (variant, seed) writes one progress line to stderr.
 """
 
@@ -47,7 +50,7 @@ from bench.report import load_results, write_outputs
 from bench.variants import (
     EXTERNAL_VARIANTS,
     VARIANTS,
-    ctgan_name,
+    ctgan_runs,
     fit_ctgan_variant,
     fit_library_variant,
 )
@@ -102,6 +105,10 @@ def _run_one(args: tuple) -> dict:
         else:
             if variant.startswith("ctgan"):
                 synth_rows, fit = fit_ctgan_variant(seed, opts, pooled, all_discrete)
+                if opts["curve_every"]:  # its one curve point: the curve's model, final rows
+                    f1 = ml_utility(synth_rows, setup.test, setup.label, all_discrete,
+                                    models=CURVE_MODELS, seed=seed).mean["macro_f1"]
+                    fit["curve"] = [[fit["epochs"], f1, fit["fit_seconds"]]]
             else:
                 synth_rows, fit = fit_library_variant(variant, seed, opts, setup)
             out.update(fit)
@@ -146,9 +153,10 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--max-seconds", type=float, default=None,
                    help="the library's variants stop at the end of the epoch that reaches this "
                         "many seconds of training")
-    p.add_argument("--ctgan-epochs", type=int, metavar="N",
+    p.add_argument("--ctgan-epochs", type=int, nargs="+", metavar="N",
                    help="epochs of the ctgan variant (default: --epochs); another value names "
-                        "its results ctgan-Nep")
+                        "its results ctgan-Nep; several values fit it once for each (its "
+                        "time-to-quality points)")
     p.add_argument("--parties", type=int, default=5)
     p.add_argument("--size-ratio", type=float, default=20.0)
     p.add_argument("--beta", type=float, default=0.1)
@@ -178,7 +186,7 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     if "ctgan" in a.variants and importlib.util.find_spec("ctgan") is None:
         p.error(f"variant ctgan needs the ctgan package: {INSTALL_HINT}")
     if a.curve_every < 0 or a.epochs < 1 or a.jobs < 1 or a.patience < 0 or (
-            a.ctgan_epochs is not None and a.ctgan_epochs < 1) or (
+            a.ctgan_epochs is not None and min(a.ctgan_epochs) < 1) or (
             a.max_seconds is not None and a.max_seconds <= 0):
         p.error("--curve-every and --patience must be >= 0, --epochs, --ctgan-epochs and "
                 "--jobs >= 1, --max-seconds > 0")
@@ -227,6 +235,19 @@ def _run_jobs(jobs: list, workers: int, meta: dict, partial: Path, started: floa
     return [r for _, r in sorted(results, key=lambda x: x[0])]
 
 
+def _jobs(a: argparse.Namespace, opts: dict) -> list[tuple[str, int, dict]]:
+    """(variant, seed, options) of every job: per seed the trtr row, then each variant, ctgan
+    once per ``--ctgan-epochs`` value (its job's options then hold that one value)."""
+    runs: list[tuple[str, dict]] = [("trtr", opts)]
+    for v in a.variants:
+        if v == "ctgan":
+            runs += [(name, {**opts, "ctgan_epochs": n})
+                     for name, n in ctgan_runs(a.epochs, a.ctgan_epochs)]
+        else:
+            runs.append((v, opts))
+    return [(v, s, o) for s in a.seeds for v, o in runs]
+
+
 def _existing(flag: str, paths: list[Path]) -> None:
     """Refuse a ``--replot`` / ``--merge`` file that is not there, naming it."""
     for path in paths:
@@ -263,8 +284,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
                                        "ir_cap", "max_rows", "device", "curve_every",
                                        "ctgan_epochs", "patience", "max_seconds")}
     opts["datasets"] = str(a.data_dir)
-    variants = [ctgan_name(a.epochs, a.ctgan_epochs) if v == "ctgan" else v for v in a.variants]
-    jobs = [(v, s, opts) for s in a.seeds for v in ["trtr", *variants]]
+    jobs = _jobs(a, opts)
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
     name += (f"_p{a.patience}" if a.patience else "") + (

@@ -22,9 +22,11 @@ def _figure(width: float, height: float):
 
 
 def mean_curves(results: list[dict]) -> dict[str, pd.DataFrame]:
-    """Variant -> frame indexed by epoch with the mean and std (over seeds) of the curve."""
-    rows = [(r["variant"], r["seed"], epoch, f1)
-            for r in results for epoch, f1 in (r.get("curve") or [])]
+    """Variant -> frame indexed by epoch with the mean and std (over seeds) of the curve.
+    Curve points are ``[epoch, macro_f1]`` or, since they carry their training wall time,
+    ``[epoch, macro_f1, seconds]``."""
+    rows = [(r["variant"], r["seed"], point[0], point[1])
+            for r in results for point in (r.get("curve") or [])]
     if not rows:
         return {}
     df = pd.DataFrame(rows, columns=["variant", "seed", "epoch", "macro_f1"])
@@ -84,5 +86,34 @@ def plot_quality(results: list[dict], path: Path, title: str) -> None:
     ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(path)
+
+
+def plot_time_to_quality(points: pd.DataFrame, references: dict[int, float], path: Path,
+                         title: str, *, fraction: float = 0.95) -> None:
+    """Mean macro-F1 over seeds (±1 std band) against mean training seconds, one line per
+    family of :func:`bench.time_to_quality.curve_frame` (points joined by epoch); the dashed
+    line is the same model on the real rows, the dotted one ``fraction`` of it."""
+    fig = _figure(7.0, 4.2)
+    ax = fig.subplots()
+    for fam, g in points.groupby("family", sort=False):
+        c = g.groupby("epoch").agg(seconds=("seconds", "mean"), mean=("macro_f1", "mean"),
+                                   std=("macro_f1", lambda x: x.std(ddof=0)))
+        c = c.sort_values("seconds")
+        style = {"marker": "s", "linestyle": ":"} if fam == "ctgan" else {"marker": "o"}
+        (line,) = ax.plot(c["seconds"], c["mean"], markersize=3, label=str(fam), **style)
+        ax.fill_between(c["seconds"], c["mean"] - c["std"], c["mean"] + c["std"], alpha=0.2,
+                        color=line.get_color(), linewidth=0)
+    if references:
+        reference = float(np.mean(list(references.values())))
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1,
+                   label="real rows (TRTR)")
+        ax.axhline(fraction * reference, color="grey", linestyle=":", linewidth=1,
+                   label=f"{fraction:.0%} of TRTR")
+    ax.set_xlabel("training wall time (s; set-up included, curve evaluations excluded)")
+    ax.set_ylabel("TSTR macro-F1 (HistGB)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.savefig(path)

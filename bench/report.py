@@ -141,12 +141,16 @@ def notes_text(results: list[dict], meta: dict[str, Any]) -> list[str]:
         notes.append(
             f"Utility curve: every {meta['curve_every']} epochs and at the last one, macro-F1 of "
             "one HistGB trained on the current generator's rows (the dashed line: the same model "
-            "on the real rows); its time is in neither fit s nor s/epoch.")
+            "on the real rows); its time is in neither fit s nor s/epoch. Each point also keeps "
+            "the training wall time at which it was taken (set-up and epochs so far, the curve's "
+            "own evaluations excluded).")
     if any(v.startswith("ctgan") for v in variants):
         notes.append(
             "ctgan: the `ctgan` package's CTGAN (defaults: batch 500, pac 10) on the pooled rows "
-            "without the party column; no utility curve (it cannot continue training, so it "
-            "cannot be sampled between epochs); s/epoch from the time stamps of its per-epoch "
+            "without the party column; no utility curve over epochs (it cannot continue "
+            "training, so it cannot be sampled between epochs): with a curve, its final rows are "
+            "scored by the curve's HistGB as its one point, at its fit s; s/epoch from the time "
+            "stamps of its per-epoch "
             "`loss_values` updates. ctgan-Nep: the same, trained N epochs instead of "
             f"{meta['epochs']} (`--ctgan-epochs`), e.g. to give it as much wall time as DAGAN.")
     return notes

@@ -29,6 +29,16 @@ VARIANTS = {
 EXTERNAL_VARIANTS = ("ctgan",)
 
 
+def ctgan_runs(epochs: int, ctgan_epochs: list[int] | int | None) -> list[tuple[str, int]]:
+    """(result name, epochs) of each ctgan fit: one per distinct ``--ctgan-epochs`` value (in
+    the order given), else one of ``epochs``."""
+    if ctgan_epochs is None:
+        values = [epochs]
+    else:
+        values = [ctgan_epochs] if isinstance(ctgan_epochs, int) else list(ctgan_epochs)
+    return [(ctgan_name(epochs, n), n) for n in dict.fromkeys(values)]
+
+
 def ctgan_name(epochs: int, ctgan_epochs: int | None) -> str:
     """The ctgan variant's name in the results: ``ctgan``, or ``ctgan-Nep`` when it trains
     another number of epochs than the library's variants."""
@@ -52,6 +62,8 @@ def fit_library_variant(variant: str, seed: int, opts: dict,
                              n_rows=n_rows, test=setup.test, label=setup.label,
                              discrete_columns=setup.all_discrete, seed=seed)
     start = time.perf_counter()
+    if curve:
+        curve.start()
     synth.fit(setup.parties, label=setup.label, discrete_columns=setup.discrete,
               on_epoch_end=curve)
     curve_seconds = curve.seconds if curve else 0.0
@@ -98,5 +110,7 @@ def fit_ctgan_variant(seed: int, opts: dict, pooled: pd.DataFrame,
         "seconds_per_epoch": float(np.mean(epochs)) if epochs else float("nan"),
         "setup_seconds": fit.fit_seconds - sum(epochs) if epochs else float("nan"),
         "sample_rows_per_s": len(pooled) / fit.sample_seconds,
-        "curve": None,  # CTGAN cannot continue training, so it cannot be sampled between epochs
+        # CTGAN cannot continue training, so it cannot be sampled between epochs: its curve is
+        # the one point of its final rows, which the caller scores
+        "curve": None,
     }
