@@ -54,8 +54,12 @@ def test_library_variant_records_cost_ratio_and_curve(run):
         dagan["tstr_macro_f1"] / trtr["tstr_macro_f1"])
     assert dagan["peak_rss_mb"] > 0 and dagan["sample_rows_per_s"] > 0
     assert 0 < dagan["seconds_per_epoch"] < dagan["fit_seconds"] < dagan["total_seconds"]
-    assert [epoch for epoch, _ in dagan["curve"]] == [2, 3]  # every 2nd and the last epoch
-    assert all(0 <= f1 <= 1 for _, f1 in dagan["curve"])
+    assert [epoch for epoch, _, _ in dagan["curve"]] == [2, 3]  # every 2nd and the last epoch
+    assert all(0 <= f1 <= 1 for _, f1, _ in dagan["curve"])
+    # each point carries the training wall time when it was taken; the curve's own evaluations
+    # (the first one before the last point) are not in it, so the last is within the fit
+    (_, _, first), (_, _, last) = dagan["curve"]
+    assert dagan["seconds_per_epoch"] < first < last <= dagan["fit_seconds"]
     assert dagan["curve_seconds"] > 0 and 0 < trtr["curve_reference_macro_f1"] <= 1
     meta = rows["meta"]
     assert meta["command"].startswith("python scripts/benchmark.py --dataset adult")
@@ -67,7 +71,10 @@ def test_ctgan_variant_records_its_training_loop(run):
     pytest.importorskip("ctgan")
     _, rows = run
     ctgan = rows["ctgan-4ep"]  # --ctgan-epochs 4 against --epochs 3
-    assert ctgan["curve"] is None and ctgan["epochs"] == 4
+    assert ctgan["epochs"] == 4
+    # its one curve point: the curve's HistGB on its final rows, at its whole fit's seconds
+    ((epochs, f1, seconds),) = ctgan["curve"]
+    assert epochs == 4 and 0 < f1 <= 1 and seconds == ctgan["fit_seconds"]
     assert 0 < ctgan["tstr_trtr_ratio"] < 2 and ctgan["peak_rss_mb"] > 0
     # the epochs exclude the data transformer's fit, which the whole fit includes
     assert 0 < 4 * ctgan["seconds_per_epoch"] < ctgan["fit_seconds"]
@@ -207,8 +214,31 @@ def test_curve_scores_a_young_model_on_the_rows_it_makes(monkeypatch):
     monkeypatch.setattr(dagan_core.metrics, "ml_utility", score)
     curve = UtilityCurve(Young(), every=1, epochs=2, n_rows=10, test=None, label="y",
                          discrete_columns=["y"], seed=0)
+    curve.start()
     curve(SimpleNamespace(epoch=0))
-    assert asked == [False] and curve.points == [[1, 0.25]]
+    assert asked == [False] and curve.points[0][:2] == [1, 0.25]
+    assert 0 <= curve.points[0][2] < 5  # the training seconds before this point
+
+
+def test_several_ctgan_epoch_counts_make_one_job_each():
+    from argparse import Namespace
+
+    a = Namespace(variants=["dagan", "ctgan"], seeds=[0, 1], epochs=10, ctgan_epochs=[5, 10, 5])
+    jobs = benchmark._jobs(a, {"ctgan_epochs": [5, 10, 5]})
+    assert [(v, s) for v, s, _ in jobs] == [
+        (v, s) for s in (0, 1) for v in ("trtr", "dagan", "ctgan-5ep", "ctgan")]
+    assert [o["ctgan_epochs"] for v, s, o in jobs if s == 0] == [[5, 10, 5], [5, 10, 5], 5, 10]
+    single = Namespace(variants=["ctgan"], seeds=[0], epochs=3, ctgan_epochs=None)
+    assert [v for v, _, _ in benchmark._jobs(single, {})] == ["trtr", "ctgan"]
+
+
+def test_replot_reads_curve_points_with_and_without_seconds(tmp_path):
+    from bench.plots import mean_curves
+
+    results = [{"variant": "dagan", "seed": 0, "curve": [[2, 0.5], [4, 0.6]]},
+               {"variant": "dagan", "seed": 1, "curve": [[2, 0.7, 3.0], [4, 0.8, 6.0]]}]
+    c = mean_curves(results)["dagan"]
+    assert c["mean"].round(6).to_dict() == {2: 0.6, 4: 0.7}
 
 
 def test_label_misses_column_counts_only_sampled_variants():
