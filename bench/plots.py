@@ -105,6 +105,10 @@ def plot_time_to_quality(points: pd.DataFrame, references: dict[int, float], pat
         (line,) = ax.plot(c["seconds"], c["mean"], markersize=3, label=str(fam), **style)
         ax.fill_between(c["seconds"], c["mean"] - c["std"], c["mean"] + c["std"], alpha=0.2,
                         color=line.get_color(), linewidth=0)
+        if fam == "ctgan":  # one run per point: name its epochs
+            for epoch, row in c.iterrows():
+                ax.annotate(f"{epoch} ep", (row["seconds"], row["mean"]), fontsize=7,
+                            xytext=(3, 3), textcoords="offset points", color=line.get_color())
     if references:
         reference = float(np.mean(list(references.values())))
         ax.axhline(reference, color="black", linestyle="--", linewidth=1,
