@@ -9,9 +9,10 @@ mean, not one weighted by probe size: every party's fit counts the same, small p
 included, as the attention that serves them intends. When no party measured an F1 (under DP
 the probe is skipped), the score falls back to the parties' mean ``marginal_gap``. With
 ``patience`` > 0 the fit keeps a copy of the generator(s) of the best epoch and stops once
-``patience`` epochs in a row failed to improve the best score by more than ``min_delta`` (never before ``min_epochs``); the fitted model is the best epoch's. Budgets
-(``max_steps``, ``max_seconds``) stop it at the end of the epoch that reaches them. The reason is
-recorded as :meth:`Stopping.summary` (``stopping.json`` of a saved model).
+``patience`` epochs in a row failed to improve the best score by more than ``min_delta`` (never
+before ``min_epochs``); the fitted model is the best epoch's. Budgets (``max_steps``,
+``max_seconds``) stop it at the end of the epoch that reaches them. The reason is recorded as
+:meth:`Stopping.summary` (``stopping.json`` of a saved model).
 """
 
 from __future__ import annotations
