@@ -50,6 +50,7 @@ def fit_library_variant(variant: str, seed: int, opts: dict,
     """Fit one of :data:`VARIANTS`, sample, and return the rows and the fit measurements."""
     from bench.utility_curve import UtilityCurve
     from dagan_core import make_synthesizer
+    from dagan_core.synthesizers.stopping import mean_heldout_f1
 
     n_rows = sum(len(d) for d in setup.parties.values())
     strategy, extra = VARIANTS[variant]
@@ -90,6 +91,8 @@ def fit_library_variant(variant: str, seed: int, opts: dict,
         "epochs_run": len(history),
         "kept_epoch": (synth.model.stopping or {}).get("kept_epoch"),
         "stop_reason": (synth.model.stopping or {}).get("reason"),
+        "fit_score_by_epoch": [h.get("fit_score") for h in history],
+        "heldout_f1_by_epoch": [mean_heldout_f1(h.get("heldout_f1")) for h in history],
     }
 
 

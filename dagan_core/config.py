@@ -87,9 +87,11 @@ class TrainConfig:
             (default) is "on" on CUDA (an H100 epoch on Adult, K=5: 3.64 -> 1.89 s) and "off"
             on CPU, where the bank measured slower (3.71 -> 4.20 s on 2 cores: its stacked
             gradient and Adam tensors fall out of cache).
-        patience: stop when the fit score (the parties' mean ``marginal_gap`` on their held-out
-            rows) has not improved by more than ``min_delta`` for this many epochs, and keep the
-            generator of the best epoch; 0 (default) trains every epoch and keeps the last.
+        patience: stop when the fit score (the parties' mean ``1 - heldout_f1 + 0.1 *
+            marginal_gap`` on their held-out rows, see :mod:`dagan_core.synthesizers.stopping`;
+            the mean ``marginal_gap`` when no party measured an F1) has not improved by more
+            than ``min_delta`` for this many epochs, and keep the generator of the best epoch;
+            0 (default) trains every epoch and keeps the last.
         min_delta: the improvement of the fit score that counts as one.
         min_epochs: epochs trained before ``patience`` may stop the fit.
         max_steps / max_seconds: budgets in generator steps and in seconds of training, checked

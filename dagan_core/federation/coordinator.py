@@ -186,12 +186,13 @@ class Coordinator:
         gaps = [rep.gap for rep in reports]
         class_gaps = {name: rep.class_gaps for name, rep in zip(names, reports)}
         marginal = {name: rep.marginal_gap for name, rep in zip(names, reports)}
+        heldout = {name: rep.heldout_f1 for name, rep in zip(names, reports)}
         mom = self.config.attention.gap_momentum
         self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
         self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
         self.generator.train()
         return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps,
-                "marginal_gap": marginal}
+                "marginal_gap": marginal, "heldout_f1": heldout}
 
     def run_epoch(self, steps: int) -> dict[str, Any]:
         """Train ``steps`` steps, then measure fit; return raw per-epoch statistics."""

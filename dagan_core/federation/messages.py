@@ -86,13 +86,17 @@ class FitReport:
     ``gap`` is 2 * (AUC - 0.5) clipped to [0, 1]; ``class_gaps`` has one entry per label class
     of the global vocabulary (NaN for classes the party does not hold); ``marginal_gap`` is the
     mean per-column total-variation distance of the fakes from the held-out rows
-    (:func:`dagan_core.federation.fit_measures.marginal_gap`; NaN when nothing was measured).
+    (:func:`dagan_core.federation.fit_measures.marginal_gap`; NaN when nothing was measured);
+    ``heldout_f1`` is the macro-F1 on the held-out rows of a classifier trained on the fakes
+    (:func:`dagan_core.federation.fit_measures.heldout_f1`; NaN when nothing was measured or the
+    held-out rows hold fewer than 2 label classes).
     """
 
     gap: float
     class_gaps: tuple[float, ...]
     holdout_rows: int
     marginal_gap: float
+    heldout_f1: float
 
 
 PARTY_REPLIES = (Conditions, CriticReport, GeneratorFeedback, FitReport)

@@ -20,7 +20,7 @@ from dagan_core.data.sampler import ConditionSampler, cond_vectors
 from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
 from dagan_core.federation.dp_critic import DPCritic
-from dagan_core.federation.fit_measures import marginal_gap
+from dagan_core.federation.fit_measures import heldout_f1, marginal_gap
 from dagan_core.nn.critic import Critic, critic_terms
 from dagan_core.nn.layers import build
 from dagan_core.nn.member_state import load_member_optimizer_state, member_optimizer_state
@@ -233,7 +233,8 @@ class Party:
 
     def _fit_report(self, fake: torch.Tensor) -> m.FitReport:
         if self._probe is None:  # probe skipped under DP: neutral gap, attention left as is
-            return m.FitReport(0.0, (float("nan"),) * len(self.class_gap), 0, float("nan"))
+            nan = float("nan")
+            return m.FitReport(0.0, (nan,) * len(self.class_gap), 0, nan, nan)
         real, labels = self._probe
         blocks = np.full(len(labels), self.layout.label_block)
         self.critic.eval()
@@ -253,8 +254,15 @@ class Party:
         held = ~np.isnan(gaps)
         self.class_gap[held] = mom * self.class_gap[held] + (1 - mom) * gaps[held]
         n_hold = 0 if self._hold_rows is None else len(self._hold_rows)
-        marginal = marginal_gap(self.layout, real.cpu().numpy(), fake.detach().cpu().numpy())
-        return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold, marginal)
+        real_rows, fake_rows = real.cpu().numpy(), fake.detach().cpu().numpy()
+        marginal = marginal_gap(self.layout, real_rows, fake_rows)
+        return m.FitReport(gap, tuple(float(g) for g in gaps), n_hold, marginal,
+                           heldout_f1(self.layout, real_rows, self._released(fake_rows, labels)))
+
+    def _released(self, fake: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """The fakes whose label came out as asked (a release regenerates the others)."""
+        b = self.layout.cond_blocks[self.layout.label_block]
+        return fake[fake[:, b.data_start:b.data_start + b.width].argmax(axis=1) == labels]
 
     def dp_epsilon(self) -> tuple[float, float] | None:
         """(epsilon spent so far, its delta) under DP; None when DP is off."""

@@ -26,7 +26,7 @@ from dagan_core.synthesizers.cells import describe, probe_cells
 from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
 from dagan_core.synthesizers.fitted_model import FittedModel
 from dagan_core.synthesizers.privacy_report import fedsyn_epsilon, privacy_report
-from dagan_core.synthesizers.stopping import Stopping, fit_score
+from dagan_core.synthesizers.stopping import Stopping, fit_score, mean_heldout_f1
 from dagan_core.synthesizers.trainers import make_trainer
 
 logger = logging.getLogger(__name__)
@@ -40,8 +40,11 @@ class EpochStats:
     far by its critic (Opacus RDP accountant) and the delta it holds at; None when DP is off.
     ``fedsyn_epsilon_per_round`` / ``fedsyn_epsilon``: with FedSyn's weight noise on, the epsilon
     of one FedAvg round and the epsilon spent so far (rounds composed sequentially); else None.
-    ``marginal_gap``: each party's held-out marginal gap (``FitReport``); ``fit_score``: their
-    mean, which the stopping rule follows (None when no party measured one).
+    ``marginal_gap`` / ``heldout_f1``: each party's held-out marginal gap and the macro-F1 on its
+    held-out rows of a classifier trained on the fakes (``FitReport``); ``fit_score``: the
+    stopping rule's score of the epoch (:func:`dagan_core.synthesizers.stopping.fit_score`: the
+    parties' mean ``1 - heldout_f1 + 0.1 * marginal_gap``, or their mean marginal gap when no
+    party measured an F1; None when neither was measured).
     ``unproducible_cells``: in the last epoch's record once ``fit`` has finished, the (party,
     label class) cells the generator made none of in the end-of-fit probe; None before.
     ``lost_parties``: remote parties left out of the training so far (``on_party_lost=
@@ -65,6 +68,7 @@ class EpochStats:
     fedsyn_epsilon: float | None = None
     marginal_gap: dict[str, float] | None = None
     fit_score: float | None = None
+    heldout_f1: dict[str, float] | None = None
     unproducible_cells: list[dict[str, str]] | None = None
     lost_parties: dict[str, dict[str, Any]] | None = None
 
@@ -142,7 +146,8 @@ class FitRun:
         self.history.append(stats.to_dict())
         self._epoch += 1
         reason = self.stopping.update(epoch, stats.seconds, stats.fit_score,
-                                      self.trainer.generators())
+                                      self.trainer.generators(),
+                                      mean_heldout_f1(stats.heldout_f1))
         logger.info("epoch %d: G %.3f cond %.3f fit %s (%.2fs)", epoch, stats.generator_loss,
                     stats.cond_loss, stats.fit_score, stats.seconds)
         if reason is not None and reason != "max_epochs":
@@ -194,7 +199,8 @@ class FitRun:
             fedsyn_epsilon_per_round=per_round,
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
             marginal_gap=(marginal := dict(raw["fit"].get("marginal_gap", {}))),
-            fit_score=fit_score(marginal),
+            heldout_f1=(heldout := dict(raw["fit"].get("heldout_f1", {}))),
+            fit_score=fit_score(marginal, heldout),
             lost_parties=dict(getattr(self.trainer, "lost", None) or {}) or None,
         )
 

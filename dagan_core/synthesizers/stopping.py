@@ -1,12 +1,18 @@
 """When a fit stops, and which generator it keeps.
 
-The fit score of an epoch is the mean, over the parties, of the ``marginal_gap`` each reports
-on its own held-out rows (lower is better; it is already a scalar of the protocol, so nothing new
-leaves a party). With ``patience`` > 0 the fit keeps a copy of the generator(s) of the best
-epoch and stops once ``patience`` epochs in a row failed to improve the best score by more than
-``min_delta`` (never before ``min_epochs``); the fitted model is the best epoch's. Budgets
-(``max_steps``, ``max_seconds``) stop it at the end of the epoch that reaches them. The reason is
-recorded as :meth:`Stopping.summary` (``stopping.json`` of a saved model).
+The fit score of an epoch (lower is better) is the plain mean, over the parties that measured
+one, of :func:`dagan_core.federation.fit_measures.joint_score`: ``1 - heldout_f1 + 0.1 *
+marginal_gap``, from the two scalars each party reports on its own held-out rows (nothing about a
+row leaves a party). The held-out F1 sees how columns go with the label, which the marginal gap
+alone does not (that one plateaus within a few epochs while utility keeps improving). A plain
+mean, not one weighted by probe size: every party's fit counts the same, small parties
+included, as the attention that serves them intends. When no party measured an F1 (under DP
+the probe is skipped), the score falls back to the parties' mean ``marginal_gap``. With
+``patience`` > 0 the fit keeps a copy of the generator(s) of the best epoch and stops once
+``patience`` epochs in a row failed to improve the best score by more than ``min_delta`` (never
+before ``min_epochs``); the fitted model is the best epoch's. Budgets (``max_steps``,
+``max_seconds``) stop it at the end of the epoch that reaches them. The reason is recorded as
+:meth:`Stopping.summary` (``stopping.json`` of a saved model).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 import torch
 
 from dagan_core.config import TrainConfig
+from dagan_core.federation.fit_measures import joint_score
 
 EPOCHS = "max_epochs"
 PATIENCE = "no_improvement"
@@ -25,9 +32,31 @@ STEPS = "max_steps"
 SECONDS = "max_seconds"
 
 
-def fit_score(marginal_gap: dict[str, float]) -> float | None:
-    """The parties' mean marginal gap; None when no party measured one (e.g. under DP)."""
-    values = [v for v in marginal_gap.values() if v is not None and math.isfinite(v)]
+SCORE = ("mean over parties of 1 - held-out F1 + 0.1 * held-out marginal gap "
+         "(lower is better)")
+FALLBACK_SCORE = "mean over parties of the held-out marginal gap (lower is better)"
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def fit_score(marginal_gap: dict[str, float],
+              heldout_f1: dict[str, float] | None = None) -> float | None:
+    """The parties' mean joint score (module docstring); their mean marginal gap when no party
+    measured a held-out F1; None when no party measured either (e.g. under DP)."""
+    heldout = heldout_f1 or {}
+    joint = [joint_score(f1, marginal_gap.get(p) if _finite(marginal_gap.get(p)) else math.nan)
+             for p, f1 in heldout.items() if _finite(f1)]
+    if joint:
+        return float(np.mean(joint))
+    values = [v for v in marginal_gap.values() if _finite(v)]
+    return float(np.mean(values)) if values else None
+
+
+def mean_heldout_f1(heldout_f1: dict[str, float] | None) -> float | None:
+    """The parties' plain mean held-out F1; None when no party measured one."""
+    values = [v for v in (heldout_f1 or {}).values() if _finite(v)]
     return float(np.mean(values)) if values else None
 
 
@@ -46,6 +75,8 @@ class Stopping:
         self.seconds = 0.0
         self.reason: str | None = None
         self.epochs_run = 0
+        self.best_heldout_f1: float | None = None
+        self.joint = False  # whether any epoch was scored by the joint score
 
     @property
     def selects(self) -> bool:
@@ -53,16 +84,18 @@ class Stopping:
         return self.train.patience > 0
 
     def update(self, epoch: int, seconds: float, score: float | None,
-               generators: list[torch.nn.Module]) -> str | None:
-        """Record a finished epoch and its :func:`fit_score`; return the reason to stop now, or
-        None to go on."""
+               generators: list[torch.nn.Module], heldout_f1: float | None = None) -> str | None:
+        """Record a finished epoch, its :func:`fit_score` and its :func:`mean_heldout_f1`;
+        return the reason to stop now, or None to go on."""
         self.epochs_run = epoch + 1
+        self.joint = self.joint or heldout_f1 is not None
         self.steps += self.steps_per_epoch
         self.seconds += seconds
         improved = score is not None and (
             self.best_score is None or score < self.best_score - self.train.min_delta)
         if improved:
             self.best_epoch, self.best_score, self.since_best = epoch, score, 0
+            self.best_heldout_f1 = heldout_f1
             if self.selects:
                 self.best_states = [{k: v.detach().clone() for k, v in g.state_dict().items()}
                                     for g in generators]
@@ -102,8 +135,8 @@ class Stopping:
         return {"reason": self.reason, "epochs_run": self.epochs_run,
                 "max_epochs": self.train.epochs, "steps": self.steps,
                 "seconds": round(self.seconds, 3), "best_epoch": self.best_epoch,
-                "best_score": self.best_score, "kept_epoch": kept,
-                "score": "mean over parties of the held-out marginal gap (lower is better)",
+                "best_score": self.best_score, "best_heldout_f1": self.best_heldout_f1,
+                "kept_epoch": kept, "score": SCORE if self.joint else FALLBACK_SCORE,
                 "patience": self.train.patience, "min_delta": self.train.min_delta,
                 "max_steps": self.train.max_steps, "max_seconds": self.train.max_seconds}
 
@@ -112,7 +145,8 @@ class Stopping:
         return {"best_epoch": self.best_epoch, "best_score": self.best_score,
                 "best_states": self.best_states, "since_best": self.since_best,
                 "steps": self.steps, "seconds": self.seconds, "reason": self.reason,
-                "epochs_run": self.epochs_run}
+                "epochs_run": self.epochs_run, "best_heldout_f1": self.best_heldout_f1,
+                "joint": self.joint}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`; the reason to stop is decided again under this fit's

@@ -236,13 +236,15 @@ class LocalTrainer:
             "seconds": sum(x["seconds"] for x in results),
             "generator_loss": float(np.mean([x["generator_loss"] for x in results])),
             "cond_loss": float(np.mean([x["cond_loss"] for x in results])),
-            "critic": {}, "fit": {"gap": {}, "class_gap": {}, "marginal_gap": {}},
+            "critic": {}, "fit": {"gap": {}, "class_gap": {}, "marginal_gap": {},
+                                 "heldout_f1": {}},
         }
         for x in results:
             merged["critic"].update(x["critic"])
             merged["fit"]["gap"].update(x["fit"]["gap"])
             merged["fit"]["class_gap"].update(x["fit"]["class_gap"])
             merged["fit"]["marginal_gap"].update(x["fit"]["marginal_gap"])
+            merged["fit"]["heldout_f1"].update(x["fit"].get("heldout_f1", {}))
         # a local GAN's generator and critic both live at the party: nothing crosses a boundary
         # but FedSyn's weight exchange (each party uploads and downloads G and C every round)
         merged["bytes"] = 0

@@ -264,6 +264,9 @@ def test_patience_and_a_time_budget_reach_the_library_variants(tmp_path):
     (result,) = [r for r in data["results"] if r["variant"] == "mdgan"]
     assert 1 <= result["epochs_run"] <= 6 and 0 <= result["kept_epoch"] < result["epochs_run"]
     assert result["stop_reason"] in ("no_improvement", "max_epochs", "max_seconds")
+    assert len(result["fit_score_by_epoch"]) == len(result["heldout_f1_by_epoch"]) \
+        == result["epochs_run"]
+    assert all(0 <= f1 <= 1 for f1 in result["heldout_f1_by_epoch"] if f1 is not None)
     md = (tmp_path / f"{name}.md").read_text()
     assert "the library's variants with patience 1 (best epoch kept) and at most 60 s" in md
     assert " epochs run | kept epoch |" in md

@@ -30,7 +30,7 @@ class CountingParty:
         if isinstance(message, m.GeneratorStep):
             rows = message.fake_rows
             return m.GeneratorFeedback(rows * 0 + 1, np.ones(len(rows), np.float32), 0.5)
-        return m.FitReport(0.1, (0.1, float("nan")), 4, 0.25)
+        return m.FitReport(0.1, (0.1, float("nan")), 4, 0.25, 0.6)
 
 
 def serve(name: str, tls, queue) -> None:

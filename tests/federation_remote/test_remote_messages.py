@@ -25,8 +25,8 @@ EXAMPLES = [
     m.Conditions(np.arange(4), np.arange(4), np.zeros(4, dtype=np.int64)),
     m.CriticReport(0.1, -0.2, 0.3),
     m.GeneratorFeedback(torch.randn(4, 3), np.ones(4, np.float32), 1.5),
-    m.FitReport(0.2, (0.1, float("nan")), 10, 0.3),
-    m.FitReport(0.0, (float("nan"),), 0, float("nan")),
+    m.FitReport(0.2, (0.1, float("nan")), 10, 0.3, 0.71),
+    m.FitReport(0.0, (float("nan"),), 0, float("nan"), float("nan")),
     c.Handshake(1, "sha256:ab", "y", None, {"strategy": "dagan", "train": {"seed": 3}}),
     c.PartyHello(1, "party_a", "sha256:ab", {"y": ["discrete", "object"]},
                  {"n_rows": 4, "category_counts": {"y": [["no", 3], [True, 1]]}}),
@@ -41,7 +41,7 @@ EXAMPLES = [
 
 def _frame(header: dict, payload: bytes = b"") -> bytes:
     head = json.dumps(header).encode()
-    return struct.pack(">4sHI", b"DGF1", 1, len(head)) + head + payload
+    return struct.pack(">4sHI", b"DGF1", codec.VERSION, len(head)) + head + payload
 
 
 def _equal(a, b) -> bool:
@@ -107,7 +107,8 @@ ROWS = {"dtype": "float32", "shape": [2, 2]}
 
 @pytest.mark.parametrize("data, error", [
     (pickle.dumps(m.ConditionRequest(1)), "not a federation frame"),
-    (struct.pack(">4sHI", b"DGF1", 2, 2) + b"{}", "schema version 2"),
+    (struct.pack(">4sHI", b"DGF1", 1, 2) + b"{}", "schema version 1"),
+    (struct.pack(">4sHI", b"DGF1", 3, 2) + b"{}", "schema version 3"),
     (_frame({"type": "Evil", "session": "s", "seq": 1, "fields": {}}), "unknown request type"),
     (_frame({"type": "Conditions", "session": "s", "seq": 1, "fields": {}}),
      "unknown request type"),

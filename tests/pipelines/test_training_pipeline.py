@@ -275,5 +275,7 @@ def test_model_asset_says_why_training_stopped(tmp_path: Path) -> None:
     assert meta["epochs_run"].value == 2  # 120 rows at batch 60: two steps an epoch
     assert 1 <= meta["kept_epoch"].value <= 2
     assert len(meta["fit_score_by_epoch"].value.splitlines()) == 4  # header, rule, 2 epochs
+    assert "heldout_f1[party_0]" in meta["fit_score_by_epoch"].value
+    assert "held-out F1" in meta["fit_score"].value
     saved = models.read_json("budget", "training_summary")["stopping"]
     assert saved["reason"] == "max_steps" and saved["kept_epoch"] + 1 == meta["kept_epoch"].value

@@ -32,7 +32,7 @@ DOCUMENTED = {
     m.Conditions: ["blocks", "categories", "party_codes"],
     m.CriticReport: ["loss", "wasserstein", "gradient_penalty"],
     m.GeneratorFeedback: ["row_gradients", "row_weights", "loss"],
-    m.FitReport: ["gap", "class_gaps", "holdout_rows", "marginal_gap"],
+    m.FitReport: ["gap", "class_gaps", "holdout_rows", "marginal_gap", "heldout_f1"],
 }
 
 

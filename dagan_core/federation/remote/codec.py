@@ -6,7 +6,8 @@ names the message type, the session and sequence number of the request it belong
 field either a JSON scalar or an array's dtype and shape. Decoding accepts only the message types
 of one direction, exactly their fields, array dtypes from a short list (no object arrays), shapes
 of the declared rank, byte counts that add up, and finite values (except the per-class fit gaps,
-which are NaN for classes a party does not hold).
+which are NaN for classes a party does not hold, and the fit measures a party did not take).
+A change of any message's fields raises ``VERSION``: both sides refuse a frame of another.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.errors import CodecError
 
 MAGIC = b"DGF1"
-VERSION = 1
+VERSION = 2  # 2: FitReport carries heldout_f1 (a peer still on 1 is refused at its first frame)
 _PREFIX = struct.Struct(">4sHI")
 _FLOATS = ("float32", "float64")
 _INTS = ("int32", "int64")
@@ -77,7 +78,8 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
     "FitReport": (m.FitReport, {"gap": _F, "class_gaps": Field("floats", 1, ("float64",),
                                                                allow_nan=True),
                                 "holdout_rows": _I,
-                                "marginal_gap": Field("float", allow_nan=True)}),
+                                "marginal_gap": Field("float", allow_nan=True),
+                                "heldout_f1": Field("float", allow_nan=True)}),
     "PartyHello": (c.PartyHello, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
                                   "declaration": _J, "summary": _J}),
     "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),

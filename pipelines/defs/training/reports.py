@@ -49,7 +49,7 @@ def _fmt(value: float | None) -> str:
 def stopping_metadata(stopping: Mapping[str, Any] | None,
                       history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Why and when training stopped, the epoch whose generator the model holds, and the fit
-    score (the parties' mean held-out marginal gap) of every epoch."""
+    score of every epoch with the held-out F1 and marginal gap of each party it is made of."""
     if not stopping:
         return {}
     reasons = {"max_epochs": "the epoch maximum was reached",
@@ -58,6 +58,8 @@ def stopping_metadata(stopping: Mapping[str, Any] | None,
                "max_seconds": f"the budget of {stopping.get('max_seconds')} s was spent",
                "stopped_by_caller": "the caller stopped it"}
     scores = pd.DataFrame([{"epoch": int(h.get("epoch", i)) + 1, "fit_score": h.get("fit_score"),
+                            **{f"heldout_f1[{p}]": v
+                               for p, v in (h.get("heldout_f1") or {}).items()},
                             **{f"marginal_gap[{p}]": v
                                for p, v in (h.get("marginal_gap") or {}).items()}}
                            for i, h in enumerate(history)])
@@ -67,6 +69,7 @@ def stopping_metadata(stopping: Mapping[str, Any] | None,
             reasons.get(stopping.get("reason"), str(stopping.get("reason")))),
         "epochs_run": dg.MetadataValue.int(int(stopping.get("epochs_run") or 0)),
         "kept_epoch": dg.MetadataValue.int(-1 if kept is None else int(kept) + 1),
+        "fit_score": dg.MetadataValue.text(str(stopping.get("score", ""))),
         "fit_score_by_epoch": md_table(scores),
     }
 
