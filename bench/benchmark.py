@@ -196,15 +196,20 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
             a.max_seconds is not None and a.max_seconds <= 0):
         p.error("--curve-every and --patience must be >= 0, --epochs, --ctgan-epochs and "
                 "--jobs >= 1, --max-seconds > 0")
+    _check_scenario(p, a)
+    _resolve_device(p, a)
+
+
+def _check_scenario(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse bad scenario flags before any worker starts, naming the value."""
     from bench.imbalance import ScenarioConfig
     from dagan_core.errors import ConfigError
 
-    try:  # the scenario flags, before any worker starts
+    try:
         ScenarioConfig(n_parties=a.parties, size_ratio=a.size_ratio, dirichlet_beta=a.beta,
                        ir_cap=a.ir_cap, rare_party=a.rare_party, rare_absent=a.rare_absent)
     except ConfigError as exc:
         p.error(f"--parties/--size-ratio/--beta/--ir-cap/--rare-party/--rare-absent: {exc}")
-    _resolve_device(p, a)
 
 
 def _resolve_device(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
