@@ -288,7 +288,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if a.merge:
         from bench.report import merge_runs
 
-        name = a.name or a.merge[0].stem.split(".")[0]
+        name = a.name or a.merge[0].name.removesuffix(".json").removesuffix(
+            ".jsonl").removesuffix(".jobs").removesuffix(".partial")
         refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png"])
         results, meta = merge_runs(a.merge)
         table = write_outputs(results, meta, a.out, name)

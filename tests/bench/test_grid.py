@@ -108,6 +108,10 @@ def test_each_finished_job_is_a_line_at_once_and_merge_reads_them(monkeypatch, t
     assert len(read_job_lines(tmp_path / "cut.jobs.jsonl")["results"]) == 2
     results, _ = merge_runs([tmp_path / "cut.jobs.jsonl", tmp_path / f"{name}.json"])
     assert len(results) == 4
+    # --merge of the lines alone keeps the run's whole name (dots and all)
+    log = tmp_path / f"{name}.jobs.jsonl"
+    assert benchmark.main(["--merge", str(log), "--out", str(tmp_path / "merged")]) == 0
+    assert len(json.loads((tmp_path / "merged" / f"{name}.json").read_text())["results"]) == 4
 
 
 def test_merge_refuses_another_rare_placement(tmp_path):
