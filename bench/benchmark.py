@@ -24,7 +24,9 @@ Variant ``ctgan`` (the ``ctgan`` package on the pooled rows) needs ``pip install
 (``--ctgan-epochs 5 10 20``) fit it once for each. With a utility curve, every curve point also
 carries its training wall time, and ctgan's final rows are scored by the curve's model as its
 one point, for ``scripts/time_to_quality.py``.
-Each finished (variant, seed) writes one progress line to stderr.
+Each finished (variant, seed) writes one progress line to stderr and one line to
+``--out``/NAME.jobs.jsonl (the first line: the run's meta), so a run stopped by a time limit keeps
+every finished job (``--merge`` reads that file too).
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ from typing import Any
 
 from bench.ctgan_reference import INSTALL_HINT
 from bench.datasets import benchmark_files
-from bench.options import add_data_dir, add_out, partial_path, refuse_tracked
+from bench.options import (
+    add_data_dir,
+    add_out,
+    add_rare_flags,
+    partial_path,
+    refuse_tracked,
+    scenario_suffix,
+)
 from bench.report import load_results, write_outputs
 from bench.variants import (
     EXTERNAL_VARIANTS,
@@ -91,13 +100,17 @@ def _run_one(args: tuple) -> dict:
 
         setup = set_up(opts["dataset"], Path(opts["datasets"]), seed=seed,
                        max_rows=opts["max_rows"], n_parties=opts["parties"],
-                       size_ratio=opts["size_ratio"], beta=opts["beta"], ir_cap=opts["ir_cap"])
+                       size_ratio=opts["size_ratio"], beta=opts["beta"], ir_cap=opts["ir_cap"],
+                       rare_party=opts.get("rare_party"), rare_absent=opts.get("rare_absent", 0))
         pooled = setup.pooled()
         all_discrete = setup.all_discrete
         out: dict[str, Any] = {"variant": variant, "seed": seed}
         if variant == "trtr":
             synth_rows = pooled
             out["fit_seconds"] = 0.0
+            out["party_class_counts"] = setup.class_counts()
+            if setup.rare:
+                out["rare"] = setup.rare
             if opts["curve_every"]:  # the utility curve's model on the real rows
                 out["curve_reference_macro_f1"] = ml_utility(
                     pooled.drop(columns="party"), setup.test, setup.label, all_discrete,
@@ -161,6 +174,7 @@ def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--size-ratio", type=float, default=20.0)
     p.add_argument("--beta", type=float, default=0.1)
     p.add_argument("--ir-cap", type=float, default=None)
+    add_rare_flags(p)
     p.add_argument("--max-rows", type=int, default=None)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--device", choices=["cpu", "auto", "cuda"], default="cpu",
@@ -190,7 +204,20 @@ def _check(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
             a.max_seconds is not None and a.max_seconds <= 0):
         p.error("--curve-every and --patience must be >= 0, --epochs, --ctgan-epochs and "
                 "--jobs >= 1, --max-seconds > 0")
+    _check_scenario(p, a)
     _resolve_device(p, a)
+
+
+def _check_scenario(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Refuse bad scenario flags before any worker starts, naming the value."""
+    from bench.imbalance import ScenarioConfig
+    from dagan_core.errors import ConfigError
+
+    try:
+        ScenarioConfig(n_parties=a.parties, size_ratio=a.size_ratio, dirichlet_beta=a.beta,
+                       ir_cap=a.ir_cap, rare_party=a.rare_party, rare_absent=a.rare_absent)
+    except ConfigError as exc:
+        p.error(f"--parties/--size-ratio/--beta/--ir-cap/--rare-party/--rare-absent: {exc}")
 
 
 def _resolve_device(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
@@ -214,15 +241,26 @@ def _replot(path: Path, out: Path) -> int:
     return 0
 
 
-def _run_jobs(jobs: list, workers: int, meta: dict, partial: Path, started: float) -> list:
+def _append_line(path: Path, record: dict) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(record, default=float) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _run_jobs(jobs: list, workers: int, meta: dict, partial: Path, started: float,
+              log: Path) -> list:
     """Run the jobs in worker processes; results in job order. Each finished job is written to
-    ``partial`` at once (removed at the end), so an interrupted run keeps what finished."""
+    ``partial`` at once (removed at the end) and appended to ``log`` (JSON lines, the first the
+    meta; kept), so an interrupted run keeps what finished."""
     results = []
+    log.write_text(json.dumps({"meta": meta}, default=float) + "\n")
     with _worker_pool(workers) as pool:
         futures = {pool.submit(run_one, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
             results.append((futures[future], future.result()))
             result = results[-1][1]
+            _append_line(log, {"result": result})
             sys.stderr.write(
                 f"[{len(results)}/{len(jobs)}] {result['variant']} seed {result['seed']}: "
                 f"TSTR macro-F1 {result.get('tstr_macro_f1', float('nan')):.3f}, "
@@ -271,7 +309,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if a.merge:
         from bench.report import merge_runs
 
-        name = a.name or a.merge[0].stem.split(".")[0]
+        name = a.name or a.merge[0].name.removesuffix(".json").removesuffix(
+            ".jsonl").removesuffix(".jobs").removesuffix(".partial")
         refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png"])
         results, meta = merge_runs(a.merge)
         table = write_outputs(results, meta, a.out, name)
@@ -281,27 +320,30 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     benchmark_files(a.dataset, a.data_dir)  # before any worker starts
     logging.basicConfig(level=logging.WARNING)
     opts = {k: getattr(a, k) for k in ("dataset", "epochs", "parties", "size_ratio", "beta",
-                                       "ir_cap", "max_rows", "device", "curve_every",
+                                       "ir_cap", "rare_party", "rare_absent", "max_rows",
+                                       "device", "curve_every",
                                        "ctgan_epochs", "patience", "max_seconds")}
     opts["datasets"] = str(a.data_dir)
     jobs = _jobs(a, opts)
     started = time.perf_counter()
     name = f"{a.dataset}_K{a.parties}_r{a.size_ratio:g}_b{a.beta:g}_e{a.epochs}"
+    name += scenario_suffix(a.ir_cap, a.rare_party, a.rare_absent)
     name += (f"_p{a.patience}" if a.patience else "") + (
         f"_t{a.max_seconds:g}" if a.max_seconds else "")
     meta = {"dataset": a.dataset, "parties": a.parties, "size_ratio": a.size_ratio,
-            "beta": a.beta, "ir_cap": a.ir_cap, "epochs": a.epochs, "seeds": a.seeds,
+            "beta": a.beta, "ir_cap": a.ir_cap, "rare_party": a.rare_party,
+            "rare_absent": a.rare_absent, "epochs": a.epochs, "seeds": a.seeds,
             "max_rows": a.max_rows, "device": a.device, "curve_every": a.curve_every,
             "ctgan_epochs": a.ctgan_epochs, "patience": a.patience,
             "max_seconds": a.max_seconds,
             "date": str(date.today()), "cores": os.cpu_count(),
             "command": "python scripts/benchmark.py "
                        + shlex.join(sys.argv[1:] if argv is None else argv)}
-    refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png"])
+    refuse_tracked(a.out, [f"{name}.json", f"{name}.md", f"{name}*.png", f"{name}.jobs.jsonl"])
     a.out.mkdir(parents=True, exist_ok=True)
     partial = partial_path(name)  # never beside the outputs
     partial.parent.mkdir(parents=True, exist_ok=True)
-    results = _run_jobs(jobs, a.jobs, meta, partial, started)
+    results = _run_jobs(jobs, a.jobs, meta, partial, started, a.out / f"{name}.jobs.jsonl")
     meta["wall_seconds"] = time.perf_counter() - started
     table = write_outputs(results, meta, a.out, name)
     sys.stdout.write(table + "\n")

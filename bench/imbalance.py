@@ -2,7 +2,8 @@
 
 ``build_scenario`` holds the test set out first, then deals the remaining rows to K parties whose
 sizes follow a geometric progression (n_max / n_min = r) and whose label mixes are skewed by a
-Dirichlet(beta) draw per class; an optional cap makes each party's own label mix harsher.
+Dirichlet(beta) draw per class; an optional cap makes each party's own label mix harsher, and
+the rarest class can be given whole to one party or kept away from the smallest parties.
 The real tables it is applied to are read by :mod:`bench.datasets`.
 """
 
@@ -25,6 +26,9 @@ def _check(cond: bool, name: str, value: object, rule: str) -> None:
         raise ConfigError(f"scenario parameter {name}={value!r} is invalid: {rule}")
 
 
+RARE_PARTIES = (None, "smallest", "largest")
+
+
 @dataclass(frozen=True)
 class ScenarioConfig:
     """Parameters of a dual-imbalance scenario.
@@ -40,6 +44,14 @@ class ScenarioConfig:
             majority:minority ratio at least ir_cap (harsher imbalance); dropped rows are unused.
         test_fraction: share of each class held out as the test set when no test table is given.
         seed: seed of every random draw.
+        rare_party: None, ``"smallest"`` or ``"largest"``: that party (by target size, before the
+            move) receives every training row of the rare class (the class with the fewest
+            training rows, the first in sorted order on a tie; for a binary table the minority
+            label). A small holder simply grows by those rows.
+        rare_absent: N >= 0 (< K): the N parties of smallest target size hold no row of the rare
+            class; their rare rows go to the other parties in proportion to the rare rows these
+            already have (to their target sizes if they have none). Cannot be combined with
+            ``rare_party`` (whose holder already leaves every other party without the class).
     """
 
     n_parties: int = 5
@@ -48,6 +60,8 @@ class ScenarioConfig:
     ir_cap: float | None = None
     test_fraction: float = 0.2
     seed: int = 0
+    rare_party: str | None = None
+    rare_absent: int = 0
 
     def __post_init__(self) -> None:
         _check(isinstance(self.n_parties, int | np.integer) and self.n_parties >= 1,
@@ -62,6 +76,20 @@ class ScenarioConfig:
                "must be in (0, 1)")
         _check(isinstance(self.seed, int | np.integer) and self.seed >= 0, "seed", self.seed,
                "must be an integer >= 0")
+        _check(self.rare_party in RARE_PARTIES, "rare_party", self.rare_party,
+               f"must be one of {RARE_PARTIES}")
+        _check(isinstance(self.rare_absent, int | np.integer)
+               and 0 <= self.rare_absent < self.n_parties, "rare_absent", self.rare_absent,
+               f"must be an integer in [0, n_parties - 1] = [0, {self.n_parties - 1}] "
+               "(at least one party must hold the rare class)")
+        _check(not (self.rare_party and self.rare_absent), "rare_absent", self.rare_absent,
+               f"cannot be combined with rare_party={self.rare_party!r} (the holder already "
+               "leaves every other party without the rare class)")
+
+    @property
+    def moves_rare_class(self) -> bool:
+        """Whether ``rare_party`` or ``rare_absent`` is set."""
+        return self.rare_party is not None or self.rare_absent > 0
 
 
 @dataclass(frozen=True)
@@ -74,12 +102,18 @@ class Scenario:
         test: the held-out real test rows.
         label: the label column.
         config: the configuration that built the scenario.
+        rare_label: the rare class (as str) when ``rare_party`` or ``rare_absent`` is set.
+        rare_holder: the name of the party holding every rare row (``rare_party``), else None.
+        rare_absent: the names of the parties without the rare class (``rare_absent``).
     """
 
     parties: dict[str, pd.DataFrame]
     test: pd.DataFrame
     label: str
     config: ScenarioConfig
+    rare_label: str | None = None
+    rare_holder: str | None = None
+    rare_absent: tuple[str, ...] = ()
 
     def describe(self) -> pd.DataFrame:
         """Rows per party (index ``party``) and per class (one column per class, as str) plus
@@ -121,9 +155,54 @@ def class_groups(codes: np.ndarray, n_classes: int, rng: np.random.Generator) ->
     return [rng.permutation(g) for g in np.split(order, bounds)]
 
 
+def rare_positions(config: ScenarioConfig) -> tuple[int | None, list[int]]:
+    """Target-size positions (0: the largest target) of the rare class's holder and of the
+    parties without it."""
+    k = config.n_parties
+    holder = {None: None, "largest": 0, "smallest": k - 1}[config.rare_party]
+    return holder, list(range(k - config.rare_absent, k))
+
+
+def _move_rare(counts: np.ndarray, rare: int, config: ScenarioConfig, sizes: np.ndarray) -> None:
+    """Give every rare row to the holder, or take the rare rows of the absent parties to the
+    others (in proportion to their rare rows, else to their target sizes)."""
+    holder, absent = rare_positions(config)
+    if holder is not None:
+        total = counts[rare].sum()
+        counts[rare] = 0
+        counts[rare, holder] = total
+    elif absent:
+        moved = int(counts[rare, absent].sum())
+        counts[rare, absent] = 0
+        others = [j for j in range(config.n_parties) if j not in absent]
+        weights = counts[rare, others].astype(float)
+        if weights.sum() == 0:
+            weights = sizes[others].astype(float)
+        counts[rare, others] += largest_remainder(weights, moved)
+
+
+def _two_rows_each(counts: np.ndarray, keep: int | None) -> None:
+    """Every party keeps >= 2 rows: a party below takes rows from the party with the most
+    movable rows (every class but ``keep``), of that party's largest movable class."""
+    while (col := counts.sum(axis=0)).min() < 2:
+        small = int(col.argmin())
+        movable = counts.copy()
+        if keep is not None:
+            movable[keep] = 0
+        big = int(movable.sum(axis=0).argmax())
+        cls = int(movable[:, big].argmax())
+        if big == small or movable[cls, big] < 1:
+            raise InvalidDataError(f"{int(counts.sum())} training rows cannot give "
+                                   f"{counts.shape[1]} parties 2 rows each besides the rare "
+                                   "class's placement")
+        counts[cls, big] -= 1
+        counts[cls, small] += 1
+
+
 def _party_counts(class_totals: np.ndarray, config: ScenarioConfig,
-                  rng: np.random.Generator) -> np.ndarray:
-    """The class x party count matrix (see :func:`build_scenario`)."""
+                  rng: np.random.Generator, rare: int | None = None) -> np.ndarray:
+    """The class x party count matrix (see :func:`build_scenario`); ``rare``: the row of the
+    rare class when ``config`` moves it."""
     k, n = config.n_parties, int(class_totals.sum())
     ranks = np.arange(k) / max(k - 1, 1)
     sizes = largest_remainder(config.size_ratio ** (-ranks), n)
@@ -131,11 +210,9 @@ def _party_counts(class_totals: np.ndarray, config: ScenarioConfig,
     props = np.maximum(np.nan_to_num(props), 1e-12)
     fitted = _fit_margins(props, class_totals.astype(float), sizes.astype(float))
     counts = np.stack([largest_remainder(row, int(t)) for row, t in zip(fitted, class_totals)])
-    while (col := counts.sum(axis=0)).min() < 2:  # every party keeps >= 2 rows
-        small, big = int(col.argmin()), int(col.argmax())
-        cls = int(counts[:, big].argmax())
-        counts[cls, big] -= 1
-        counts[cls, small] += 1
+    if rare is not None:
+        _move_rare(counts, rare, config, sizes)
+    _two_rows_each(counts, rare)
     if config.ir_cap is not None:
         for j in range(k):
             column = counts[:, j]
@@ -192,7 +269,11 @@ def build_scenario(
        sizes (the matrix closest to the draws in KL divergence with both margins); each class row
        is rounded by largest remainder. Class totals are exact; party sizes match their targets up
        to rounding (< number of classes rows). A party below 2 rows takes rows from the largest.
-    4. Optional ``ir_cap`` (see :class:`ScenarioConfig`) lowers non-majority class counts.
+       Optional ``rare_party`` / ``rare_absent`` (see :class:`ScenarioConfig`) then move the rare
+       class's counts (no random draw: every other class keeps its deal, and a scenario without
+       them is the same as before), and the rows a party takes to reach 2 are never rare ones.
+    4. Optional ``ir_cap`` (see :class:`ScenarioConfig`) lowers non-majority class counts (a rare
+       holder keeps at least 1 rare row; dropped rows are unused, never given to another party).
     5. Each class's rows are shuffled and dealt to parties in consecutive blocks, so no row goes
        to two parties. Parties are named by decreasing final size (``party_0`` largest).
 
@@ -220,7 +301,8 @@ def build_scenario(
         raise InvalidDataError(f"{int(totals.sum())} training rows cannot give "
                                f"{config.n_parties} parties 2 rows each")
 
-    counts = _party_counts(totals, config, rng)
+    rare = int(np.argmin(totals)) if config.moves_rare_class else None
+    counts = _party_counts(totals, config, rng, rare)
     blocks = np.concatenate([np.zeros((len(totals), 1), np.int64),
                              np.cumsum(counts, axis=1)], axis=1)
     members = [
@@ -233,4 +315,13 @@ def build_scenario(
     logger.info("scenario K=%d r=%.3g beta=%.3g ir_cap=%s: party sizes %s, test %d rows",
                 config.n_parties, config.size_ratio, config.dirichlet_beta, config.ir_cap,
                 [len(p) for p in parties.values()], len(test))
-    return Scenario(parties=parties, test=test, label=label, config=config)
+    if rare is None:
+        return Scenario(parties=parties, test=test, label=label, config=config)
+    name_of = {j: f"party_{i}" for i, j in enumerate(by_size)}
+    holder, absent = rare_positions(config)
+    logger.info("rare class %r: holder %s, absent from %s", classes[rare],
+                None if holder is None else name_of[holder], [name_of[j] for j in absent])
+    return Scenario(parties=parties, test=test, label=label, config=config,
+                    rare_label=str(classes[rare]),
+                    rare_holder=None if holder is None else name_of[holder],
+                    rare_absent=tuple(name_of[j] for j in absent))

@@ -46,6 +46,32 @@ def add_out(p: argparse.ArgumentParser, *parts: str) -> None:
                    help=f"output folder (default: {where})")
 
 
+RARE_PARTY_CHOICES = ("smallest", "largest")
+
+
+def add_rare_flags(p: argparse.ArgumentParser) -> None:
+    """Add ``--rare-party`` and ``--rare-absent`` (see :class:`bench.imbalance.ScenarioConfig`)."""
+    p.add_argument("--rare-party", choices=RARE_PARTY_CHOICES, default=None,
+                   help="give every training row of the rarest label class (binary: the "
+                        "minority label) to this party (by target size); the other classes keep "
+                        "their deal")
+    p.add_argument("--rare-absent", type=int, default=0, metavar="N",
+                   help="the N parties of smallest target size hold no row of the rarest class "
+                        "(0 <= N < --parties; not with --rare-party)")
+
+
+def scenario_suffix(ir_cap: float | None, rare_party: str | None, rare_absent: int) -> str:
+    """The end of a result name that tells the harder scenarios apart: ``_ir10`` (``--ir-cap
+    10``), ``_rare-smallest`` / ``_rare-largest`` (``--rare-party``), ``_rare-absent3``
+    (``--rare-absent 3``); empty without them."""
+    suffix = f"_ir{ir_cap:g}" if ir_cap is not None else ""
+    if rare_party:
+        suffix += f"_rare-{rare_party}"
+    if rare_absent:
+        suffix += f"_rare-absent{rare_absent}"
+    return suffix
+
+
 def partial_path(name: str) -> Path:
     """Where a run keeps its results so far: ``results/tmp/partial/<name>.partial.json``, never
     beside the outputs (which may sit next to committed files)."""

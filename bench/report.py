@@ -106,10 +106,20 @@ def class_f1_table(df: pd.DataFrame) -> list[str]:
 def header_text(meta: dict[str, Any]) -> str:
     """The table's title line and the command, date and machine that produced it."""
     return (f"### {meta['dataset']}: K={meta['parties']}, size ratio {meta['size_ratio']:g}, "
-            f"Dirichlet β={meta['beta']:g}, IR cap {meta['ir_cap']}, {meta['epochs']} epochs, "
+            f"Dirichlet β={meta['beta']:g}, IR cap {meta['ir_cap']}{rare_text(meta)}, "
+            f"{meta['epochs']} epochs, "
             f"seeds {meta['seeds']} ({meta['date']}){_stopping_text(meta)}\n\n"
             f"Command: `{meta['command']}`; wall {meta['wall_seconds']:.0f} s on "
             f"{meta['cores']} cores, device {meta['device']}.")
+
+
+def rare_text(meta: dict[str, Any]) -> str:
+    """How the rarest class was placed (``--rare-party`` / ``--rare-absent``), or nothing."""
+    if meta.get("rare_party"):
+        return f", rarest class all in the {meta['rare_party']} party"
+    if meta.get("rare_absent"):
+        return f", rarest class absent from the {meta['rare_absent']} smallest parties"
+    return ""
 
 
 def _stopping_text(meta: dict[str, Any]) -> str:
@@ -166,7 +176,8 @@ def plot_title(meta: dict[str, Any]) -> str:
     if "title" in meta:
         return meta["title"]
     return (f"{meta['dataset']}: K={meta['parties']}, ratio {meta['size_ratio']:g}, "
-            f"β={meta['beta']:g}, {meta['epochs']} epochs, {len(meta['seeds'])} seed(s)")
+            f"β={meta['beta']:g}{rare_text(meta)}, {meta['epochs']} epochs, "
+            f"{len(meta['seeds'])} seed(s)")
 
 
 def write_outputs(results: list[dict], meta: dict[str, Any], out: Path, name: str, *,
@@ -218,19 +229,36 @@ def load_results(path: Path) -> tuple[list[dict], dict[str, Any]]:
     return data, meta
 
 
-SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "epochs", "max_rows",
-                 "patience", "max_seconds")
+SCENARIO_KEYS = ("dataset", "parties", "size_ratio", "beta", "ir_cap", "rare_party",
+                 "rare_absent", "epochs", "max_rows", "patience", "max_seconds")
+SCENARIO_DEFAULTS = {"rare_absent": 0}  # what a run written before a key existed had
+
+
+def _scenario(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: meta.get(k, SCENARIO_DEFAULTS.get(k)) for k in SCENARIO_KEYS}
+
+
+def read_job_lines(path: Path) -> dict[str, Any]:
+    """A run's ``NAME.jobs.jsonl`` (the meta line, then one line per finished job) as
+    ``{"meta": ..., "results": [...]}``, e.g. of a run stopped before its end."""
+    records = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    if not records or "meta" not in records[0]:
+        raise ValueError(f"{path}: the first line is not the run's meta")
+    return {"meta": records[0]["meta"], "results": [r["result"] for r in records[1:]]}
 
 
 def _run_data(path: Path, first_path: Path, first_meta: dict[str, Any] | None) -> dict:
     """One run's JSON, checked to be of the same scenario as the first run's."""
-    data = json.loads(Path(path).read_text())
+    if Path(path).suffix == ".jsonl":
+        data = read_job_lines(path)
+    else:
+        data = json.loads(Path(path).read_text())
     if not isinstance(data, dict):
         raise ValueError(f"{path}: no meta (written by an older version); cannot merge")
     meta = data["meta"]
-    if first_meta is not None and any(meta.get(k) != first_meta.get(k) for k in SCENARIO_KEYS):
-        diff = {k: (first_meta.get(k), meta.get(k)) for k in SCENARIO_KEYS
-                if meta.get(k) != first_meta.get(k)}
+    mine, first = _scenario(meta), _scenario(first_meta or {})
+    if first_meta is not None and mine != first:
+        diff = {k: (first[k], mine[k]) for k in SCENARIO_KEYS if mine[k] != first[k]}
         raise ValueError(f"{path}: another scenario than {first_path}: {diff}")
     return data
 

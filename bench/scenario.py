@@ -7,13 +7,13 @@ same training rows (:func:`training_rows`) with :func:`deal`, at several party c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from bench.datasets import BenchmarkTable, load_benchmark
-from bench.imbalance import ScenarioConfig, build_scenario
+from bench.imbalance import Scenario, ScenarioConfig, build_scenario
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ScenarioSetup:
         label: the label column.
         discrete: the discrete columns other than the label.
         table: the benchmark table the scenario was built from.
+        rare: with ``rare_party`` / ``rare_absent``: ``label`` (the rare class), ``holder``
+            (a party name or None) and ``absent`` (party names); else empty.
     """
 
     parties: dict[str, pd.DataFrame]
@@ -33,11 +35,17 @@ class ScenarioSetup:
     label: str
     discrete: list[str]
     table: BenchmarkTable
+    rare: dict = field(default_factory=dict)
 
     @property
     def all_discrete(self) -> list[str]:
         """The discrete columns, the label last."""
         return [*self.discrete, self.label]
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        """Rows of each label class (as str) per party."""
+        return {p: {str(k): int(v) for k, v in d[self.label].value_counts().sort_index().items()}
+                for p, d in self.parties.items()}
 
     def pooled(self) -> pd.DataFrame:
         """Every party's rows in one table, with a ``party`` column."""
@@ -67,6 +75,13 @@ def deal(train: pd.DataFrame, label: str, config: ScenarioConfig,
     return {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}, scenario.test
 
 
+def _rare(scenario: Scenario) -> dict:
+    if scenario.rare_label is None:
+        return {}
+    return {"label": scenario.rare_label, "holder": scenario.rare_holder,
+            "absent": list(scenario.rare_absent)}
+
+
 def training_rows(dataset: str, data_dir: Path, max_rows: int | None,
                   seed: int) -> tuple[BenchmarkTable, pd.DataFrame]:
     """The table and its training rows after :func:`held_out_split`."""
@@ -77,15 +92,18 @@ def training_rows(dataset: str, data_dir: Path, max_rows: int | None,
 
 def set_up(dataset: str, data_dir: Path, *, seed: int, max_rows: int | None = None,
            n_parties: int = 5, size_ratio: float = 20.0, beta: float = 0.1,
-           ir_cap: float | None = None) -> ScenarioSetup:
+           ir_cap: float | None = None, rare_party: str | None = None,
+           rare_absent: int = 0) -> ScenarioSetup:
     """Load ``dataset`` from ``data_dir``, hold its test set out (:func:`held_out_split`) and deal
-    the training rows to ``n_parties`` parties (size ratio, Dirichlet ``beta``, ``ir_cap``), all
-    seeded by ``seed``."""
+    the training rows to ``n_parties`` parties (size ratio, Dirichlet ``beta``, ``ir_cap``,
+    ``rare_party``, ``rare_absent``: see :class:`bench.imbalance.ScenarioConfig`), all seeded by
+    ``seed``."""
     table = load_benchmark(dataset, data_dir)
     train, test = held_out_split(table, max_rows, seed)
-    parties, test = deal(train, table.label, ScenarioConfig(
+    scenario = build_scenario(train, table.label, ScenarioConfig(
         n_parties=n_parties, size_ratio=size_ratio, dirichlet_beta=beta, ir_cap=ir_cap,
-        seed=seed), test)
+        seed=seed, rare_party=rare_party, rare_absent=rare_absent), test_df=test)
+    parties = {p: d.reset_index(drop=True) for p, d in scenario.parties.items()}
     discrete = [c for c in table.discrete_columns if c != table.label]
-    return ScenarioSetup(parties=parties, test=test, label=table.label, discrete=discrete,
-                         table=table)
+    return ScenarioSetup(parties=parties, test=scenario.test, label=table.label,
+                         discrete=discrete, table=table, rare=_rare(scenario))
