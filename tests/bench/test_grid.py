@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import benchmark, grid
+from bench import benchmark, benchmark_args, grid
 from bench.options import scenario_suffix
 from bench.report import header_text, merge_runs, read_job_lines
 
@@ -36,8 +36,8 @@ def test_print_gives_each_entry_its_benchmark_command(capsys):
 def test_every_entry_is_accepted_by_the_benchmark_parser():
     run = grid._parser().parse_args(["--seeds", "0"])
     for name in grid.GRID:
-        a = benchmark._parser().parse_args(grid.grid_args(name, run))
-        benchmark._check(benchmark._parser(), a)  # the scenario flags validate
+        a = benchmark_args.build_parser().parse_args(grid.grid_args(name, run))
+        benchmark_args.check_args(benchmark_args.build_parser(), a)  # the scenario flags validate
 
 
 def test_unknown_entry_is_named(capsys):
