@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -92,7 +93,11 @@ def column_detection(pooled: pd.DataFrame, synth: pd.DataFrame, discrete: list[s
                              seed=seed, party_column=None) for c in cols}
 
 
-def main(argv: list[str] | None = None) -> None:
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="covertype")
     p.add_argument("--variant", default="dagan")
@@ -100,16 +105,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--max-rows", type=int, default=20000)
     p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
-                   help="extra hyperparameters (JSON values), e.g. label_condition_prob=0.8")
+                   help="extra hyperparameters (JSON values), e.g. class_loss_weight=1.0")
     p.add_argument("--json", type=Path, help="also write the measurements here")
     add_data_dir(p)
-    a = p.parse_args(argv)
+    return p.parse_args(argv)
 
+
+def measure(a: argparse.Namespace) -> dict:
+    """Fit, sample and measure (see the module docstring)."""
     import torch
 
     from bench.scenario import set_up
     from dagan_core import make_synthesizer
     from dagan_core.metrics import ml_utility
+    from dagan_core.metrics.similarity import detection_auc
 
     torch.set_num_threads(1)
     setup = set_up(a.dataset, a.data_dir, seed=a.seed, max_rows=a.max_rows)
@@ -121,10 +130,6 @@ def main(argv: list[str] | None = None) -> None:
     synth.fit(setup.parties, label=label, discrete_columns=setup.discrete)
     rows = synth.sample(len(pooled), seed=a.seed + 1000, strict=False)
     enc = synth.model.encoder
-    vocab = [str(v) for v in enc.vocab[label]]
-    data_share = pooled[label].astype(str).value_counts(normalize=True)
-    n_asked = sum(counter.asked.values())
-    n_rows = sum(counter.rows.values())
     tstr = ml_utility(rows.drop(columns="party"), setup.test, label, setup.all_discrete,
                       seed=a.seed)
     trtr = ml_utility(pooled.drop(columns="party"), setup.test, label, setup.all_discrete,
@@ -133,16 +138,13 @@ def main(argv: list[str] | None = None) -> None:
                                        a.seed)
     per_party = {p: d[label].astype(str).value_counts().to_dict()
                  for p, d in setup.parties.items()}
-    print(f"rows per party: { {p: len(d) for p, d in setup.parties.items()} }")
-    print(f"label conditions: {n_asked} of {counter.total} draws "
-          f"({n_asked / counter.total:.2f}); release label misses: {rows.attrs['unmet_rows']}")
-    print("class | train share | parties holding | asked share | critic real-row share | "
-          "TSTR F1 | TRTR F1 | synth rows called k | real test recall")
-    table = {}
-    for i, k in enumerate(vocab):
-        held = sum(1 for c in per_party.values() if c.get(k, 0) > 0)
-        table[k] = {
-            "train_share": float(data_share.get(k, 0.0)), "parties": held,
+    data_share = pooled[label].astype(str).value_counts(normalize=True)
+    n_asked, n_rows = sum(counter.asked.values()), sum(counter.rows.values())
+    classes = {}
+    for i, k in enumerate(str(v) for v in enc.vocab[label]):
+        classes[k] = {
+            "train_share": float(data_share.get(k, 0.0)),
+            "parties": sum(1 for c in per_party.values() if c.get(k, 0) > 0),
             "asked_share": counter.asked[i] / max(n_asked, 1),
             "critic_row_share": counter.rows[i] / max(n_rows, 1),
             "tstr_f1": tstr.class_f1.get(k, float("nan")),
@@ -150,33 +152,47 @@ def main(argv: list[str] | None = None) -> None:
             "synth_called_k": synth_like.get(k, float("nan")),
             "real_recall": real_like.get(k, float("nan")),
         }
-        print(f"{k} | " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                     for v in table[k].values()))
-    print("columns (kind, encoded width):")
-    widths = {}
-    for spec in enc.schema.columns:
-        width = (1 + len(enc.mixtures[spec.name].weights) if spec.name in enc.mixtures
-                 else len(enc.vocab[spec.name]))
-        widths[spec.name] = (spec.kind, width)
-    print("  " + ", ".join(f"{c}: {k} {w}" for c, (k, w) in widths.items()))
-    from dagan_core.metrics.similarity import detection_auc
+    columns = {c.name: (c.kind, 1 + len(enc.mixtures[c.name].weights) if c.name in enc.mixtures
+                        else len(enc.vocab[c.name])) for c in enc.schema.columns}
+    return {
+        "args": {k: str(v) for k, v in vars(a).items()}, "per_party": per_party,
+        "classes": classes, "label_misses": int(rows.attrs["unmet_rows"]),
+        "asked_label_draws": n_asked, "draws": counter.total,
+        "tstr_macro_f1": tstr.mean["macro_f1"], "trtr_macro_f1": trtr.mean["macro_f1"],
+        "tstr_trtr_ratio": tstr.mean["macro_f1"] / trtr.mean["macro_f1"],
+        "worst_class_f1": min(tstr.class_f1.values()),
+        "detection_auc": detection_auc(pooled, rows, setup.all_discrete, seed=a.seed),
+        "columns": columns,
+        "column_detection": column_detection(pooled, rows, setup.all_discrete, a.seed),
+    }
 
-    whole = detection_auc(pooled, rows, setup.all_discrete, seed=a.seed)
-    ratio = tstr.mean["macro_f1"] / trtr.mean["macro_f1"]
-    worst = min(tstr.class_f1.values())
-    print(f"TSTR macro-F1 {tstr.mean['macro_f1']:.3f}, TRTR {trtr.mean['macro_f1']:.3f}, "
-          f"ratio {ratio:.3f}, worst-class F1 {worst:.3f}, detection AUC {whole:.3f}")
-    det = column_detection(pooled, rows, setup.all_discrete, a.seed)
-    print("single-column detection AUC: "
-          + ", ".join(f"{c} {v:.3f}" for c, v in sorted(det.items(), key=lambda t: -t[1])))
+
+def report(r: dict) -> None:
+    """Print :func:`measure`'s result."""
+    _say(f"rows per party: { {p: sum(c.values()) for p, c in r['per_party'].items()} }")
+    _say(f"label conditions: {r['asked_label_draws']} of {r['draws']} draws "
+         f"({r['asked_label_draws'] / r['draws']:.2f}); release label misses: "
+         f"{r['label_misses']}")
+    _say("class | train share | parties holding | asked share | critic real-row share | "
+         "TSTR F1 | TRTR F1 | synth rows called k | real test recall")
+    for k, row in r["classes"].items():
+        _say(f"{k} | " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                    for v in row.values()))
+    _say("columns (kind, encoded width): "
+         + ", ".join(f"{c}: {k} {w}" for c, (k, w) in r["columns"].items()))
+    _say(f"TSTR macro-F1 {r['tstr_macro_f1']:.3f}, TRTR {r['trtr_macro_f1']:.3f}, "
+         f"ratio {r['tstr_trtr_ratio']:.3f}, worst-class F1 {r['worst_class_f1']:.3f}, "
+         f"detection AUC {r['detection_auc']:.3f}")
+    det = sorted(r["column_detection"].items(), key=lambda t: -t[1])
+    _say("single-column detection AUC: " + ", ".join(f"{c} {v:.3f}" for c, v in det))
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = _parse(argv)
+    result = measure(a)
+    report(result)
     if a.json:
-        a.json.write_text(json.dumps({
-            "args": {k: str(v) for k, v in vars(a).items()}, "per_party": per_party,
-            "classes": table, "label_misses": rows.attrs["unmet_rows"],
-            "tstr_macro_f1": tstr.mean["macro_f1"], "trtr_macro_f1": trtr.mean["macro_f1"],
-            "tstr_trtr_ratio": ratio, "worst_class_f1": worst, "detection_auc": whole,
-            "asked_label_draws": n_asked, "draws": counter.total,
-            "columns": widths, "column_detection": det}, indent=1))
+        a.json.write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
