@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,9 @@ class DrawCounter:
         self.rows: Counter = Counter()
         self.total = 0
 
-    def install(self) -> None:
+    @contextmanager
+    def installed(self):
+        """Count every condition draw of every party while the block runs."""
         from dagan_core.federation.party import Party
 
         original = Party._draw
@@ -46,14 +49,17 @@ class DrawCounter:
             blocks, cats, rows = party._pending
             lay = party.layout
             b = lay.cond_blocks[lay.label_block]
-            on_label = blocks == lay.label_block
-            counter.asked.update(cats[on_label].tolist())
+            counter.asked.update(cats[blocks == lay.label_block].tolist())
             real = party._rows[torch_index(rows)].cpu().numpy()
             counter.rows.update(real[:, b.data_start:b.data_start + b.width].argmax(1).tolist())
             counter.total += len(blocks)
             return out
 
         Party._draw = counted
+        try:
+            yield self
+        finally:
+            Party._draw = original
 
 
 def torch_index(rows: np.ndarray):
@@ -125,9 +131,9 @@ def measure(a: argparse.Namespace) -> dict:
     pooled, label = setup.pooled(), setup.label
     extra = {k: json.loads(v) for k, v in (s.split("=", 1) for s in a.set)}
     counter = DrawCounter()
-    counter.install()
     synth = make_synthesizer(a.variant, epochs=a.epochs, seed=a.seed, device="cpu", **extra)
-    synth.fit(setup.parties, label=label, discrete_columns=setup.discrete)
+    with counter.installed():
+        synth.fit(setup.parties, label=label, discrete_columns=setup.discrete)
     rows = synth.sample(len(pooled), seed=a.seed + 1000, strict=False)
     enc = synth.model.encoder
     tstr = ml_utility(rows.drop(columns="party"), setup.test, label, setup.all_discrete,
