@@ -12,12 +12,15 @@ import pandas as pd
 from bench.scenario import ScenarioSetup
 from dagan_core.strategies import strategy_names
 
-#: DAGAN's ablations: variant name -> (strategy, extra hyperparameters)
+#: DAGAN's ablations, and strategies with the class guide on: variant name -> (strategy, extra
+#: hyperparameters)
 ABLATIONS = {
     "dagan-no-local": ("dagan", {"local_attention": False}),
     "dagan-no-global": ("dagan", {"global_attention": False}),
     "dagan-rho0": ("dagan", {"global_rho": 0.0}),
     "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
+    "dagan-class": ("dagan", {"class_loss_weight": 1.0}),
+    "mdgan-class": ("mdgan", {"class_loss_weight": 1.0}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead

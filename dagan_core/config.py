@@ -79,6 +79,10 @@ class TrainConfig:
         cond_loss_weight: weight of the conditional cross-entropy term of the generator loss.
         label_condition_prob: probability that a step's condition is drawn on the label column
             (otherwise a discrete column is drawn uniformly, as in CTGAN).
+        class_loss_weight: weight of the class term of the generator loss: each party trains
+            a label classifier on its own rows and penalises label-conditioned fake rows its
+            classifier does not put in the asked class (:mod:`dagan_core.federation.class_guide`);
+            0 (default) builds no classifier. Not available with differential privacy.
         seed: seed of every random draw (no global RNG is touched).
         device: "auto", "cpu" or "cuda".
         batched_critics: "on" runs the critics of parties simulated in one process as one
@@ -107,6 +111,7 @@ class TrainConfig:
     gp_lambda: float = 10.0
     cond_loss_weight: float = 1.0
     label_condition_prob: float = 0.5
+    class_loss_weight: float = 0.0
     seed: int = 0
     device: str = "auto"
     batched_critics: str = "auto"
@@ -132,6 +137,8 @@ class TrainConfig:
         _check(self.critic_steps >= 1, "critic_steps", self.critic_steps, "must be >= 1")
         _check(self.gp_lambda >= 0, "gp_lambda", self.gp_lambda, "must be >= 0")
         _check(self.cond_loss_weight >= 0, "cond_loss_weight", self.cond_loss_weight,
+               "must be >= 0")
+        _check(self.class_loss_weight >= 0, "class_loss_weight", self.class_loss_weight,
                "must be >= 0")
         _check(0 <= self.label_condition_prob <= 1, "label_condition_prob",
                self.label_condition_prob, "must be in [0, 1]")

@@ -96,6 +96,8 @@ class ColocatedCritics:
         self.optimizer.zero_grad(set_to_none=True)
         loss.sum().backward()
         self.optimizer.step()
+        for name in self.names:
+            self._parties[name].guide_step()
         stats = torch.stack([loss, w_dist, gp], dim=1).tolist()
         return [m.CriticReport(*row) for row in stats]
 
@@ -112,8 +114,9 @@ class ColocatedCritics:
         scores = torch.where(mask, scores, scores.new_zeros(()))
         (grad,) = torch.autograd.grad(-scores.sum(), fake)
         losses = (-scores.detach().sum(1) / n).tolist()
-        return [m.GeneratorFeedback(grad[k, : len(f)], w, losses[k])
-                for k, (f, (_, w)) in enumerate(zip(fakes, conds))]
+        parties = [self._parties[name] for name in self.names]
+        return [m.GeneratorFeedback(p.guided(grad[k, : len(f)], f), w, losses[k])
+                for k, (p, f, (_, w)) in enumerate(zip(parties, fakes, conds))]
 
     # ---- state ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

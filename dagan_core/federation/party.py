@@ -17,8 +17,9 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.layout import ColumnLayout
 from dagan_core.data.sampler import ConditionSampler, cond_vectors
-from dagan_core.errors import DAGANError
+from dagan_core.errors import ConfigError, DAGANError
 from dagan_core.federation import messages as m
+from dagan_core.federation.class_guide import ClassGuide
 from dagan_core.federation.dp_critic import DPCritic
 from dagan_core.federation.fit_measures import heldout_f1, marginal_gap
 from dagan_core.nn.critic import Critic, critic_terms
@@ -97,6 +98,12 @@ class Party:
         self._probe: tuple[torch.Tensor, np.ndarray] | None = None
         self.dp = (DPCritic(config, encoded[train_idx], layout, self.pac)
                    if config.privacy.enabled else None)
+        weight = config.train.class_loss_weight
+        if weight > 0 and config.privacy.enabled:
+            raise ConfigError(f"party {name!r}: class_loss_weight={weight} trains a classifier on "
+                              "the party's rows outside DP-SGD; set it to 0 with differential "
+                              "privacy")
+        self.guide = ClassGuide(layout, weight, seed + 7919, device) if weight > 0 else None
 
     def attach_critic(self, bank: Critic, member: int, optimizer: torch.optim.Optimizer) -> None:
         """Move this party's critic into member ``member`` of a bank of co-located parties.
@@ -195,7 +202,20 @@ class Party:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        self.guide_step()
         return m.CriticReport(loss.item(), w_dist.item(), gp.item())
+
+    def guide_step(self) -> None:
+        """One update of the class guide on the pending draw's real rows (if there is one)."""
+        if self.guide is not None:
+            self.guide.train_step(self._rows[self._pending[2]])
+
+    def guided(self, grad: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """``grad`` plus the class guide's gradient on ``fake`` for the pending draw."""
+        if self.guide is None:
+            return grad
+        blocks, cats, _ = self._pending
+        return grad + self.guide.gradient(fake.detach().to(self.device), blocks, cats)
 
     def _generator_feedback(self, fake: torch.Tensor) -> m.GeneratorFeedback:
         blocks, cats, rows = self._pending
@@ -204,7 +224,7 @@ class Party:
         scores = self.critic(self._critic_input(fake, blocks, cats, self._codes[rows]),
                              self.torch_gen, self.member)
         (grad,) = torch.autograd.grad(-scores.sum(), fake)
-        return m.GeneratorFeedback(grad, self._row_weights(blocks, cats),
+        return m.GeneratorFeedback(self.guided(grad, fake), self._row_weights(blocks, cats),
                                    -scores.detach().mean().item())
 
     def _fit_probe(self, max_rows: int) -> m.Conditions:
@@ -278,6 +298,7 @@ class Party:
             "rng": self.rng.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
             **({} if self.dp is None else {"dp": self.dp.state_dict()}),
+            **({} if self.guide is None else {"guide": self.guide.state_dict()}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -287,6 +308,8 @@ class Party:
         self.class_gap = np.asarray(state["class_gap"], dtype=float)
         self.rng.bit_generator.state = state["rng"]
         self.torch_gen.set_state(state["torch_gen"].cpu())
+        if self.guide is not None and "guide" in state:
+            self.guide.load_state_dict(state["guide"])
         if self.dp is not None:
             if "dp" not in state:
                 raise DAGANError(f"party {self.name!r}: the training state to resume was saved "
