@@ -53,7 +53,8 @@ _F, _I, _S, _J = Field("float"), Field("int"), Field("str"), Field("json")
 _JSON_KINDS = ("float", "int", "str", "json")
 
 REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
-    "ConditionRequest": (m.ConditionRequest, {"n": _I}),
+    "ConditionRequest": (m.ConditionRequest, {"n": _I, "label_probs": Field("floats", 1,
+                                                                            ("float64",))}),
     "CriticStep": (m.CriticStep, {"fake_rows": _ROWS}),
     "GeneratorStep": (m.GeneratorStep, {"fake_rows": _ROWS}),
     "FitProbe": (m.FitProbe, {"max_rows": _I}),
