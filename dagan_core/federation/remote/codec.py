@@ -81,7 +81,7 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
                                 "marginal_gap": Field("float", allow_nan=True)}),
     "PartyHello": (c.PartyHello, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
                                   "declaration": _J, "summary": _J}),
-    "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),
+    "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I, "label_counts": _J}),
     "Resumed": (c.Resumed, {"epoch": _I, "label_probs": _J, "dp": _J}),
     "EpochSaved": (c.EpochSaved, {"epoch": _I, "label_probs": _J, "dp": _J}),
     "PartyStatus": (c.PartyStatus, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
