@@ -52,7 +52,7 @@ def test_a_worse_fitted_holder_and_class_gain_weight():
 
 def test_fit_asks_each_party_for_its_cells_only(tiny_parties):
     requests = []
-    s = make_synthesizer("dagan", class_alpha=True, **TINY)
+    s = make_synthesizer("dagan", class_alpha=True, **{**TINY, "epochs": 1})
     run = s.begin_fit(tiny_parties, label="y")
     trainer = run.trainer
     trainer.transport.observers.append(
