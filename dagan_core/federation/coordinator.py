@@ -107,6 +107,12 @@ class Coordinator:
             self.class_gaps = np.delete(self.class_gaps, i, axis=0)
         self._update_alpha()
 
+    def asked_mixes(self) -> dict[str, list[float]] | None:
+        """Party -> the class mix it is asked to draw (per-class weights on), else None."""
+        if self.label_mix is None:
+            return None
+        return {p.name: list(mix) for p, mix in zip(self.parties, self.label_mix)}
+
     def _update_alpha(self) -> None:
         """alpha over parties, and with class_alpha the class mix each party is asked to draw."""
         if self.class_counts is None:

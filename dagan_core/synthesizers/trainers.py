@@ -78,7 +78,7 @@ class FederatedTrainer:
         alpha = dict(zip(self.parties, map(float, self.coordinator.alpha)))
         pi = {p: (None if (x := party.label_probs()) is None else x.tolist())
               for p, party in self.parties.items()}
-        return alpha, pi
+        return alpha, self.coordinator.asked_mixes() or pi
 
     def generators(self) -> list[torch.nn.Module]:
         """The generator(s), one per party code."""

@@ -74,6 +74,8 @@ def test_fit_asks_each_party_for_its_cells_only(tiny_parties):
     q = class_cell_weights(coord.class_counts, coord.class_gaps, s.config.attention)
     np.testing.assert_allclose(coord.alpha, q.sum(axis=1))
     assert (coord.class_gaps > 0).any()  # the fit gaps reached the weights
+    logged = {p: list(v.values()) for p, v in s.history[-1]["pi"].items()}
+    assert logged == {p: list(mix) for p, mix in zip(tiny_parties, coord.label_mix)}
     assert len(s.sample(50, seed=1)) == 50
     party_c = trainer.parties["party_c"]
     with pytest.raises(DAGANError, match="party 'party_c': refused label mix"):

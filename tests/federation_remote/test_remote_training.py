@@ -176,4 +176,5 @@ def test_per_class_cross_party_weights_train_the_in_process_model(parties, certs
         run.run_epoch()
     run.finish()
     _assert_same_model(local, remote)
-    assert [h["alpha"] for h in local.history] == [h["alpha"] for h in remote.history]
+    for key in ("alpha", "pi"):
+        assert [h[key] for h in local.history] == [h[key] for h in remote.history], key
