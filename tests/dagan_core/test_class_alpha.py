@@ -91,3 +91,15 @@ def test_default_requests_carry_no_mix(tiny_parties):
     run.run_epoch()
     assert requests and all(r.label_probs == () for r in requests)
     assert run.trainer.coordinator.class_counts is None
+
+
+def test_resume_keeps_the_class_gaps(tiny_parties, tmp_path):
+    cfg = {**TINY, "class_alpha": True}
+    full = make_synthesizer("dagan", **cfg).fit(tiny_parties, label="y")
+    make_synthesizer("dagan", **{**cfg, "epochs": 1}).fit(tiny_parties, label="y",
+                                                         checkpoint_dir=tmp_path)
+    resumed = make_synthesizer("dagan", **cfg).fit(tiny_parties, label="y",
+                                                   checkpoint_dir=tmp_path)
+    assert [h["epoch"] for h in resumed.history] == [0, 1]
+    assert full.history[-1]["alpha"] == resumed.history[-1]["alpha"]
+    assert full.sample(60, seed=1).equals(resumed.sample(60, seed=1))
