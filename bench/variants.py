@@ -21,6 +21,8 @@ ABLATIONS = {
     "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
     "dagan-class": ("dagan", {"class_loss_weight": 1.0}),
     "mdgan-class": ("mdgan", {"class_loss_weight": 1.0}),
+    "dagan-classalpha": ("dagan", {"class_alpha": True}),
+    "dagan-classalpha-rho0.5": ("dagan", {"class_alpha": True, "class_rho": 0.5}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead

@@ -164,6 +164,12 @@ class AttentionConfig:
         global_eta: how strongly poorly fitted parties gain weight.
         gap_momentum: exponential smoothing of the held-out fit gaps across epochs.
         alpha_floor: every party keeps at least alpha_floor / K of the weight.
+        class_alpha: per-class cross-party weights instead of alpha_p and the parties' own class
+            mixes (:func:`~dagan_core.federation.weighting.class_cell_weights`): the coordinator
+            sets a weight q_{p,k} per (party, label class) cell, which decides each party's batch
+            share and the class mix it draws; class k's weight goes to the parties holding it.
+        class_rho: share prior of class_alpha: a_{p,k} ~ (n_{p,k}/n_k)^rho * exp(eta_g * gap_{p,k})
+            over the parties holding class k; 0 equal among holders, 1 share-proportional.
     """
 
     local_attention: bool = True
@@ -175,6 +181,8 @@ class AttentionConfig:
     global_eta: float = 2.0
     gap_momentum: float = 0.7
     alpha_floor: float = 0.25
+    class_alpha: bool = False
+    class_rho: float = 1.0
 
     def __post_init__(self) -> None:
         _check(0 <= self.local_beta <= 1, "local_beta", self.local_beta, "must be in [0, 1]")
@@ -185,6 +193,7 @@ class AttentionConfig:
         _check(self.global_eta >= 0, "global_eta", self.global_eta, "must be >= 0")
         _check(0 <= self.gap_momentum < 1, "gap_momentum", self.gap_momentum, "must be in [0, 1)")
         _check(0 <= self.alpha_floor <= 1, "alpha_floor", self.alpha_floor, "must be in [0, 1]")
+        _check(0 <= self.class_rho <= 1, "class_rho", self.class_rho, "must be in [0, 1]")
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,28 @@ import torch
 from dagan_core.config import SynthesizerConfig
 from dagan_core.data.layout import ColumnLayout
 from dagan_core.data.sampler import cond_vectors
+from dagan_core.errors import DAGANError
 from dagan_core.federation import messages as m
 from dagan_core.federation.transport import InProcessTransport
-from dagan_core.federation.weighting import global_attention, party_batch_sizes, row_weights
+from dagan_core.federation.weighting import (
+    class_cell_weights,
+    global_attention,
+    party_batch_sizes,
+    row_weights,
+)
 from dagan_core.nn.generator import Generator, conditional_loss
 from dagan_core.nn.layers import build
 
 
 @dataclass(frozen=True)
 class PartyInfo:
-    """What the coordinator knows of a party: its name, row count and pack size."""
+    """What the coordinator knows of a party: its name, row count and pack size, and the row
+    count of each label class it trains on (from its summary; needed by ``class_alpha``)."""
 
     name: str
     n_rows: int
     pac: int
+    label_counts: tuple[int, ...] = ()
 
 
 def make_generator(layout: ColumnLayout, n_codes: int, config: SynthesizerConfig,
@@ -74,7 +82,15 @@ class Coordinator:
         self.sizes = np.array([p.n_rows for p in parties], dtype=float)
         self.packs = np.array([p.pac for p in parties])
         self.gaps = np.zeros(len(parties))
-        self.alpha = global_attention(self.sizes, self.gaps, config.attention)
+        self.class_counts = self.class_gaps = self.label_mix = None
+        if config.attention.class_alpha:
+            if any(not p.label_counts for p in parties):
+                raise DAGANError("per-class cross-party weights (class_alpha) need every "
+                                 "party's label counts; parties without them: "
+                                 f"{[p.name for p in parties if not p.label_counts]}")
+            self.class_counts = np.array([p.label_counts for p in parties], dtype=float)
+            self.class_gaps = np.zeros_like(self.class_counts)
+        self._update_alpha()
         #: called with an exception raised by a step or the fit measure; returns True when it
         #: dropped a party (:meth:`drop_party`), and the step is then run again without it
         self.on_lost: Callable[[Exception], bool] | None = None
@@ -86,7 +102,25 @@ class Coordinator:
         self.parties = self.parties[:i] + self.parties[i + 1:]
         self.sizes, self.packs = np.delete(self.sizes, i), np.delete(self.packs, i)
         self.gaps = np.delete(self.gaps, i)
-        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+        if self.class_counts is not None:
+            self.class_counts = np.delete(self.class_counts, i, axis=0)
+            self.class_gaps = np.delete(self.class_gaps, i, axis=0)
+        self._update_alpha()
+
+    def asked_mixes(self) -> dict[str, list[float]] | None:
+        """Party -> the class mix it is asked to draw (per-class weights on), else None."""
+        if self.label_mix is None:
+            return None
+        return {p.name: list(mix) for p, mix in zip(self.parties, self.label_mix)}
+
+    def _update_alpha(self) -> None:
+        """alpha over parties, and with class_alpha the class mix each party is asked to draw."""
+        if self.class_counts is None:
+            self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+            return
+        q = class_cell_weights(self.class_counts, self.class_gaps, self.config.attention)
+        self.alpha = q.sum(axis=1)
+        self.label_mix = [tuple(float(v) for v in row / row.sum()) for row in q]
 
     def _guarded(self, call: Callable[[], Any]) -> Any:
         while True:
@@ -125,7 +159,11 @@ class Coordinator:
 
     def _conditions(self, names: list[str], sizes: np.ndarray) -> list[m.Conditions]:
         # one round: remote parties draw their conditions at once (each from its own RNG)
-        return self.transport.send_round(names, [m.ConditionRequest(int(n)) for n in sizes])
+        if self.label_mix is None:
+            return self.transport.send_round(names, [m.ConditionRequest(int(n)) for n in sizes])
+        index = {p.name: i for i, p in enumerate(self.parties)}
+        return self.transport.send_round(names, [
+            m.ConditionRequest(int(n), self.label_mix[index[p]]) for p, n in zip(names, sizes)])
 
     # ---- training ---------------------------------------------------------------------------
     def step(self, stats: dict[str, Any]) -> None:
@@ -189,7 +227,11 @@ class Coordinator:
         heldout = {name: rep.heldout_f1 for name, rep in zip(names, reports)}
         mom = self.config.attention.gap_momentum
         self.gaps = mom * self.gaps + (1 - mom) * np.asarray(gaps)
-        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+        if self.class_gaps is not None:  # NaN (class not in the probe): keep the last estimate
+            new = np.array([rep.class_gaps for rep in reports], dtype=float)
+            seen = ~np.isnan(new)
+            self.class_gaps[seen] = mom * self.class_gaps[seen] + (1 - mom) * new[seen]
+        self._update_alpha()
         self.generator.train()
         return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps,
                 "marginal_gap": marginal, "heldout_f1": heldout}
@@ -219,6 +261,7 @@ class Coordinator:
             "generator": self.generator.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "gaps": self.gaps.tolist(),
+            **({} if self.class_gaps is None else {"class_gaps": self.class_gaps.tolist()}),
             "rng": self.rng.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
         }
@@ -228,6 +271,8 @@ class Coordinator:
         self.generator.load_state_dict(state["generator"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.gaps = np.asarray(state["gaps"], dtype=float)
-        self.alpha = global_attention(self.sizes, self.gaps, self.config.attention)
+        if self.class_gaps is not None and "class_gaps" in state:
+            self.class_gaps = np.asarray(state["class_gaps"], dtype=float)
+        self._update_alpha()
         self.rng.bit_generator.state = state["rng"]
         self.torch_gen.set_state(state["torch_gen"].cpu())

@@ -18,9 +18,11 @@ import torch
 # ---- coordinator -> party ------------------------------------------------------------------
 @dataclass(frozen=True)
 class ConditionRequest:
-    """Draw ``n`` conditions (for the next critic or generator step)."""
+    """Draw ``n`` conditions (for the next critic or generator step). ``label_probs``: the class
+    mix to draw label conditions from (per-class cross-party weights); empty = the party's own."""
 
     n: int
+    label_probs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

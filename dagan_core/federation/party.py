@@ -129,10 +129,21 @@ class Party:
             att.local_eta * self.class_gap[held])
         return score / score.sum()
 
+    def _asked_mix(self, label_probs: tuple[float, ...]) -> np.ndarray:
+        """The coordinator's class mix, checked: one weight per class, only on held classes."""
+        probs = np.asarray(label_probs, dtype=float)
+        counts = self.sampler.label_counts
+        if (len(probs) != len(counts) or not np.all(probs >= 0) or probs.sum() <= 0
+                or np.any(probs[counts == 0] > 0)):
+            raise DAGANError(f"party {self.name!r}: refused label mix {list(label_probs)}: it "
+                             f"must weigh only the {len(counts)} label classes this party holds "
+                             f"(counts {counts.tolist()})")
+        return probs / probs.sum()
+
     def _row_weights(self, blocks: np.ndarray, cats: np.ndarray) -> np.ndarray:
         att = self.config.attention
         w = np.ones(len(blocks))
-        if att.local_attention:
+        if att.local_attention and not att.class_alpha:  # class_alpha: the draw is the weight
             on_label = blocks == self.layout.label_block
             w[on_label] = np.exp(att.local_eta * self.class_gap[cats[on_label]])
             w = w / w.mean()
@@ -144,7 +155,7 @@ class Party:
     def handle(self, message: object) -> object:
         """Answer one coordinator message."""
         if isinstance(message, m.ConditionRequest):
-            return self._draw(message.n)
+            return self._draw(message.n, message.label_probs)
         if isinstance(message, m.CriticStep):
             return self._critic_step(message.fake_rows)
         if isinstance(message, m.GeneratorStep):
@@ -155,11 +166,12 @@ class Party:
             return self._fit_report(message.fake_rows)
         raise TypeError(f"party {self.name!r} cannot handle {type(message).__name__}")
 
-    def _draw(self, n: int) -> m.Conditions:
+    def _draw(self, n: int, label_probs: tuple[float, ...] = ()) -> m.Conditions:
         if self.dp is not None:  # uniform rows without replacement: what the accountant assumes
             blocks, cats, rows = self.dp.draw(n, self.rng)
         else:
-            blocks, cats, rows = self.sampler.draw(n, self.rng, self.label_probs())
+            probs = self._asked_mix(label_probs) if label_probs else self.label_probs()
+            blocks, cats, rows = self.sampler.draw(n, self.rng, probs)
         self._pending = (blocks, cats, rows)
         return m.Conditions(blocks, cats, self._codes[rows])
 

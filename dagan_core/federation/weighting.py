@@ -44,3 +44,42 @@ def party_batch_sizes(alpha: np.ndarray, batch_size: int, packs: np.ndarray) -> 
 def row_weights(alpha_p: float, local_weights: np.ndarray, n_packs: int) -> np.ndarray:
     """Per-row weight alpha_p * w_i / m_p (see module docstring)."""
     return alpha_p * local_weights / n_packs
+
+
+def class_cell_weights(
+    counts: np.ndarray, class_gaps: np.ndarray, config: AttentionConfig
+) -> np.ndarray:
+    """Per-class cross-party weights q[p, k] over (party, label class) cells; they sum to 1.
+
+    ``counts[p, k]`` is party p's row count of class k, ``class_gaps[p, k]`` its smoothed
+    held-out separation of class k in [0, 1]. For each class k, over the parties holding it:
+
+        a[p, k] = softmax_p(rho_c * log(n_pk / n_k) + eta_g * gap_pk), floored at alpha_floor / H_k
+
+    (H_k holders; a class held by one party is judged by that party alone). The class's own
+    weight follows the local attention's rule on pooled figures,
+
+        pi_k ~ (n_k / N)^beta * exp(eta * sum_p a[p, k] * gap_pk),
+
+    and q[p, k] = pi_k * a[p, k]; cells with no rows get 0. Party p's batch share is
+    sum_k q[p, k] and it draws class k with probability q[p, k] / sum_k q[p, k].
+    """
+    counts = np.asarray(counts, dtype=float)
+    gaps = np.nan_to_num(np.asarray(class_gaps, dtype=float))
+    held = counts > 0
+    n_k = counts.sum(axis=0)
+    score = np.full(counts.shape, -np.inf)
+    share = np.divide(counts, n_k, out=np.zeros_like(counts), where=n_k > 0)
+    score[held] = config.class_rho * np.log(share[held]) + config.global_eta * gaps[held]
+    top = np.where(n_k > 0, score.max(axis=0, initial=-np.inf), 0.0)
+    a = np.where(held, np.exp(score - top), 0.0)
+    a = np.divide(a, a.sum(axis=0), out=np.zeros_like(a), where=n_k > 0)
+    n_holders = held.sum(axis=0)
+    floor = np.divide(config.alpha_floor, n_holders, out=np.zeros_like(n_k), where=n_holders > 0)
+    a = np.where(held, (1 - config.alpha_floor) * a + floor, 0.0)
+    class_gap = (a * gaps).sum(axis=0)
+    pi = np.zeros_like(n_k)
+    some = n_k > 0
+    pi[some] = (n_k[some] / n_k.sum()) ** config.local_beta * np.exp(
+        config.local_eta * class_gap[some])
+    return a * (pi / pi.sum())

@@ -61,7 +61,9 @@ class FederatedTrainer:
             self.colocated = _colocate(list(self.parties.values()), config, child[-2], device)
             for group in self.colocated:
                 self.transport.colocate(group)
-        infos = [PartyInfo(p, party.n_rows, party.pac) for p, party in self.parties.items()]
+        infos = [PartyInfo(p, party.n_rows, party.pac,
+                           tuple(int(c) for c in party.sampler.label_counts))
+                 for p, party in self.parties.items()]
         self.coordinator = Coordinator(
             layout, infos, self.transport, config, n_codes=n_codes, seed=_int(child[-1]),
             device=device, participation=strategy.participation,
@@ -76,7 +78,7 @@ class FederatedTrainer:
         alpha = dict(zip(self.parties, map(float, self.coordinator.alpha)))
         pi = {p: (None if (x := party.label_probs()) is None else x.tolist())
               for p, party in self.parties.items()}
-        return alpha, pi
+        return alpha, self.coordinator.asked_mixes() or pi
 
     def generators(self) -> list[torch.nn.Module]:
         """The generator(s), one per party code."""

@@ -20,7 +20,8 @@ from dagan_core.federation.remote.server import EXCHANGE
 from tests.federation_remote.party_process import CountingParty, serving
 
 EXAMPLES = [
-    m.ConditionRequest(4), m.CriticStep(torch.randn(4, 3)), m.GeneratorStep(torch.randn(4, 3)),
+    m.ConditionRequest(4), m.ConditionRequest(4, (0.25, 0.0, 0.75)),
+    m.CriticStep(torch.randn(4, 3)), m.GeneratorStep(torch.randn(4, 3)),
     m.FitProbe(10), m.FitFakes(torch.randn(2, 3)),
     m.Conditions(np.arange(4), np.arange(4), np.zeros(4, dtype=np.int64)),
     m.CriticReport(0.1, -0.2, 0.3),
@@ -31,7 +32,8 @@ EXAMPLES = [
     c.PartyHello(1, "party_a", "sha256:ab", {"y": ["discrete", "object"]},
                  {"n_rows": 4, "category_counts": {"y": [["no", 3], [True, 1]]}}),
     c.Setup("0f" * 8, {"strategy": "dagan"}, {"vocab": {"y": ["no", "yes"]}}, 7, 1, 3),
-    c.SetupDone(40, 5), c.Resume("0f" * 8, 2), c.Resumed(2, [0.25, 0.75], None),
+    c.SetupDone(40, 5), c.SetupDone(40, 5, (30, 10)), c.Resume("0f" * 8, 2),
+    c.Resumed(2, [0.25, 0.75], None),
     c.EpochEnd("0f" * 8, 0), c.EpochSaved(0, None, [1.5, 1e-5]),
     c.StatusRequest(1, "sha256:ab", 3, 0),
     c.PartyStatus(1, "party_a", "sha256:ab", {"rows": 4, "rule_failures": {"age: between": 1}},

@@ -163,3 +163,18 @@ def test_every_byte_the_coordinator_receives_is_an_allowed_message(parties, cert
             assert message.summary is None or set(message.summary) == SUMMARY_KEYS
     assert kinds <= REPLY_TYPES
     assert {"Conditions", "GeneratorFeedback", "PartyHello", "SetupDone"} <= kinds
+
+
+def test_per_class_cross_party_weights_train_the_in_process_model(parties, certs):
+    options = {**TINY, "class_alpha": True}
+    local = make_synthesizer("dagan", **options).fit(three_parties(), label="y")
+    remote = make_synthesizer("dagan", **options)
+    run = remote.begin_fit(_federation(parties, certs), label="y")
+    coordinator = run.trainer.coordinator
+    assert coordinator.class_counts is not None and coordinator.label_mix is not None
+    while run.epochs_left:
+        run.run_epoch()
+    run.finish()
+    _assert_same_model(local, remote)
+    for key in ("alpha", "pi"):
+        assert [h[key] for h in local.history] == [h[key] for h in remote.history], key

@@ -24,7 +24,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "federation.md"
 
 # every field of every message, as docs/federation.md describes them
 DOCUMENTED = {
-    m.ConditionRequest: ["n"],
+    m.ConditionRequest: ["n", "label_probs"],
     m.CriticStep: ["fake_rows"],
     m.GeneratorStep: ["fake_rows"],
     m.FitProbe: ["max_rows"],

@@ -54,7 +54,8 @@ _F, _I, _S, _J = Field("float"), Field("int"), Field("str"), Field("json")
 _JSON_KINDS = ("float", "int", "str", "json")
 
 REQUESTS: dict[str, tuple[type, dict[str, Field]]] = {
-    "ConditionRequest": (m.ConditionRequest, {"n": _I}),
+    "ConditionRequest": (m.ConditionRequest, {"n": _I, "label_probs": Field("floats", 1,
+                                                                            ("float64",))}),
     "CriticStep": (m.CriticStep, {"fake_rows": _ROWS}),
     "GeneratorStep": (m.GeneratorStep, {"fake_rows": _ROWS}),
     "FitProbe": (m.FitProbe, {"max_rows": _I}),
@@ -82,7 +83,7 @@ REPLIES: dict[str, tuple[type, dict[str, Field]]] = {
                                 "heldout_f1": Field("float", allow_nan=True)}),
     "PartyHello": (c.PartyHello, {"protocol": _I, "party": _S, "contract_fingerprint": _S,
                                   "declaration": _J, "summary": _J}),
-    "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I}),
+    "SetupDone": (c.SetupDone, {"n_rows": _I, "pac": _I, "label_counts": _J}),
     "Resumed": (c.Resumed, {"epoch": _I, "label_probs": _J, "dp": _J}),
     "EpochSaved": (c.EpochSaved, {"epoch": _I, "label_probs": _J, "dp": _J}),
     "PartyStatus": (c.PartyStatus, {"protocol": _I, "party": _S, "contract_fingerprint": _S,

@@ -65,10 +65,15 @@ class Setup:
 
 @dataclass(frozen=True)
 class SetupDone:
-    """Party -> coordinator: its training row count and pack size."""
+    """Party -> coordinator: its training row count and pack size, and the row count of each
+    label class its critic trains on (the label counts of its summary, less its holdout)."""
 
     n_rows: int
     pac: int
+    label_counts: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label_counts", tuple(self.label_counts))  # JSON gives a list
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def _set_up(transport: RemoteTransport, config: SynthesizerConfig, encoder: Tabl
     for i, name in enumerate(names):
         done = transport.control(name, c.Setup(rid, config.to_dict(), encoder.to_dict(),
                                                _seed(child[i]), i, len(names)))
-        infos.append(PartyInfo(name, done.n_rows, done.pac))
+        infos.append(PartyInfo(name, done.n_rows, done.pac, tuple(done.label_counts)))
     coordinator = Coordinator(encoder.layout, infos, transport, config, n_codes=len(names),
                               seed=_seed(child[-1]), device=device,
                               participation=get_strategy(config.strategy).participation)

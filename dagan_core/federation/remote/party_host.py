@@ -186,7 +186,8 @@ class PartyHost:
                            seed=msg.seed, device=self.device)
         self.run_id = msg.run_id
         logger.info("party %r set up for training run %s", self.name, msg.run_id)
-        return c.SetupDone(self.party.n_rows, self.party.pac)
+        return c.SetupDone(self.party.n_rows, self.party.pac,
+                           tuple(int(n) for n in self.party.sampler.label_counts))
 
     # ---- epoch states -------------------------------------------------------------------------
     def _ready(self, run_id: str, what: str) -> Party:

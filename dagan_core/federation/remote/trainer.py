@@ -92,7 +92,7 @@ class RemoteTrainer:
     def attention(self) -> tuple[dict[str, float], dict[str, list[float] | None]]:
         """Current alpha per party and pi per party (as the parties reported it)."""
         alpha = dict(zip(self.names, map(float, self.coordinator.alpha)))
-        return alpha, dict(self._probs)
+        return alpha, self.coordinator.asked_mixes() or dict(self._probs)
 
     def generators(self) -> list[torch.nn.Module]:
         """The generator."""
