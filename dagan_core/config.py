@@ -79,10 +79,8 @@ class TrainConfig:
         cond_loss_weight: weight of the conditional cross-entropy term of the generator loss.
         label_condition_prob: probability that a step's condition is drawn on the label column
             (otherwise a discrete column is drawn uniformly, as in CTGAN).
-        class_loss_weight: weight of the class term of the generator loss: each party trains
-            a label classifier on its own rows and penalises label-conditioned fake rows its
-            classifier does not put in the asked class (:mod:`dagan_core.federation.class_guide`);
-            0 (default) builds no classifier. Not available with differential privacy.
+        class_loss_weight: weight of a class term in the generator loss from a label classifier
+            each party trains on its own rows (:mod:`dagan_core.federation.class_guide`; 0: off).
         seed: seed of every random draw (no global RNG is touched).
         device: "auto", "cpu" or "cuda".
         batched_critics: "on" runs the critics of parties simulated in one process as one
