@@ -229,7 +229,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if estimated:
         notes.append(f"Curve seconds estimated (setup s + epoch × s/epoch, written before the "
                      f"points carried their time): {', '.join(estimated)}.")
-    sources = ", ".join(f"`{path.name}`" for path in a.results)
+    names = [path.name for path in a.results]
+    sources = ", ".join(f"`{path.name if names.count(path.name) == 1 else path}`"
+                        for path in a.results)
     text = "\n\n".join([f"### Time to quality: {plot_title(meta)}", f"From {sources}.",
                         budget_table(points, refs, budgets, a.fraction), *notes,
                         f"![time to quality]({png})"])
