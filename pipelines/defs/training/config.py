@@ -87,6 +87,10 @@ class TrainingConfig(dg.Config):
     label_condition_prob: float = Field(
         default=_T.label_condition_prob, description="Share of steps conditioned on the label."
     )
+    class_loss_weight: float = Field(
+        default=_T.class_loss_weight,
+        description="Weight of a class term from each party's own label classifier; 0 = off.",
+    )
     seed: int = Field(default=_T.seed, description="Seed of every random draw.")
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device.")
     batched_critics: Literal["auto", "on", "off"] = Field(
@@ -122,6 +126,11 @@ class TrainingConfig(dg.Config):
     global_eta: float = Field(default=_A.global_eta, description="Gap sensitivity of alpha.")
     gap_momentum: float = Field(default=_A.gap_momentum, description="Smoothing of fit gaps.")
     alpha_floor: float = Field(default=_A.alpha_floor, description="Least share of each party.")
+    class_alpha: bool | None = Field(
+        default=None,
+        description="Per-class cross-party weights (party, class cells); None = strategy preset.",
+    )
+    class_rho: float = Field(default=_A.class_rho, description="Share prior of class_alpha.")
     # FederationConfig
     holdout_fraction: float = Field(
         default=_F.holdout_fraction, description="Rows each critic never trains on."
