@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,9 +67,9 @@ class EpochStats:
     dp_delta: dict[str, float] | None = None
     fedsyn_epsilon_per_round: float | None = None
     fedsyn_epsilon: float | None = None
-    marginal_gap: dict[str, float] | None = None
+    marginal_gap: dict[str, float | None] | None = None
     fit_score: float | None = None
-    heldout_f1: dict[str, float] | None = None
+    heldout_f1: dict[str, float | None] | None = None
     unproducible_cells: list[dict[str, str]] | None = None
     lost_parties: dict[str, dict[str, Any]] | None = None
 
@@ -198,11 +199,17 @@ class FitRun:
             dp_delta=None if spent is None else {p: d for p, (_, d) in spent.items()},
             fedsyn_epsilon_per_round=per_round,
             fedsyn_epsilon=fedsyn_epsilon(self.config, per_round, epoch + 1),
-            marginal_gap=(marginal := dict(raw["fit"].get("marginal_gap", {}))),
-            heldout_f1=(heldout := dict(raw["fit"].get("heldout_f1", {}))),
+            marginal_gap=(marginal := _measured(raw["fit"].get("marginal_gap", {}))),
+            heldout_f1=(heldout := _measured(raw["fit"].get("heldout_f1", {}))),
             fit_score=fit_score(marginal, heldout),
             lost_parties=dict(getattr(self.trainer, "lost", None) or {}) or None,
         )
+
+
+def _measured(values: Mapping[str, float]) -> dict[str, float | None]:
+    """Each party's measure, None where it measured nothing (NaN), so that a saved and loaded
+    history equals the one in memory."""
+    return {p: v if v is not None and math.isfinite(v) else None for p, v in values.items()}
 
 
 def _prepare(config: SynthesizerConfig, parties: Mapping[str, pd.DataFrame], label: str,
