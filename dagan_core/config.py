@@ -92,8 +92,8 @@ class TrainConfig:
         patience: stop when the fit score (the parties' mean ``1 - heldout_f1 + 0.1 *
             marginal_gap`` on their held-out rows, see :mod:`dagan_core.synthesizers.stopping`;
             the mean ``marginal_gap`` when no party measured an F1) has not improved by more
-            than ``min_delta`` for this many epochs, and keep the generator of the best epoch;
-            0 (default) trains every epoch and keeps the last.
+            than ``min_delta`` for this many epochs, and keep the generator of the best epoch
+            (default 10: ``epochs`` is then a maximum); 0 trains every epoch and keeps the last.
         min_delta: the improvement of the fit score that counts as one.
         min_epochs: epochs trained before ``patience`` may stop the fit.
         max_steps / max_seconds: budgets in generator steps and in seconds of training, checked
@@ -113,7 +113,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     batched_critics: str = "auto"
-    patience: int = 0
+    patience: int = 10
     min_delta: float = 0.0
     min_epochs: int = 1
     max_steps: int | None = None

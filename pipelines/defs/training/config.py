@@ -100,7 +100,8 @@ class TrainingConfig(dg.Config):
     patience: int = Field(
         default=_T.patience,
         description="Stop after this many epochs without a better fit score (the parties' "
-        "held-out marginal gap) and keep the best epoch's generator; 0 = train every epoch.",
+        "held-out F1 of a classifier trained on generated rows, and their marginal gap) and "
+        "keep the best epoch's generator; 0 = train every epoch and keep the last.",
     )
     min_delta: float = Field(default=_T.min_delta, description="Least fit-score improvement.")
     min_epochs: int = Field(default=_T.min_epochs, description="Epochs before patience counts.")
