@@ -53,7 +53,7 @@ def test_patience_stops_and_the_best_epochs_weights_are_restored():
 
 
 def test_without_patience_the_last_epoch_is_kept_and_nan_scores_never_count():
-    stop = Stopping(TrainConfig(epochs=3), steps_per_epoch=1)
+    stop = Stopping(TrainConfig(epochs=3, patience=0), steps_per_epoch=1)
     net = torch.nn.Linear(1, 1)
     assert stop.update(0, 1.0, fit_score({"a": float("nan")}), [net]) is None
     assert stop.best_score is None
