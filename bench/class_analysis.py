@@ -44,8 +44,8 @@ class DrawCounter:
         original = Party._draw
         counter = self
 
-        def counted(party, n):
-            out = original(party, n)
+        def counted(party, n, *args, **kwargs):
+            out = original(party, n, *args, **kwargs)
             blocks, cats, rows = party._pending
             lay = party.layout
             b = lay.cond_blocks[lay.label_block]
