@@ -12,13 +12,16 @@ import pandas as pd
 from bench.scenario import ScenarioSetup
 from dagan_core.strategies import strategy_names
 
-#: DAGAN's ablations, and strategies with the class guide on: variant name -> (strategy, extra
+#: DAGAN's ablations (``dagan-party-attention``: the party-level attention, alpha_p and each
+#: party's own class mix, which the ``no-local``/``no-global``/``rho0``/``balanced`` ablations
+#: vary), and strategies with the class guide on: variant name -> (strategy, extra
 #: hyperparameters)
 ABLATIONS = {
-    "dagan-no-local": ("dagan", {"local_attention": False}),
-    "dagan-no-global": ("dagan", {"global_attention": False}),
-    "dagan-rho0": ("dagan", {"global_rho": 0.0}),
-    "dagan-balanced": ("dagan", {"global_rho": 0.0, "local_beta": 0.0}),
+    "dagan-party-attention": ("dagan", {"class_alpha": False}),
+    "dagan-no-local": ("dagan", {"class_alpha": False, "local_attention": False}),
+    "dagan-no-global": ("dagan", {"class_alpha": False, "global_attention": False}),
+    "dagan-rho0": ("dagan", {"class_alpha": False, "global_rho": 0.0}),
+    "dagan-balanced": ("dagan", {"class_alpha": False, "global_rho": 0.0, "local_beta": 0.0}),
     "dagan-class": ("dagan", {"class_loss_weight": 1.0}),
     "mdgan-class": ("mdgan", {"class_loss_weight": 1.0}),
     "dagan-classalpha": ("dagan", {"class_alpha": True}),

@@ -97,8 +97,8 @@ def get_strategy(name: str) -> Strategy:
                           f"{', '.join(_REGISTRY)}") from None
 
 
-register(Strategy("dagan", "party critics, gradient casting, local + global attention",
-                  presets=MappingProxyType({})))
+register(Strategy("dagan", "party critics, gradient casting, per-class cross-party attention",
+                  presets=MappingProxyType({"class_alpha": True})))
 register(Strategy("mdgan", "party critics and gradient casting, both attentions off"))
 register(Strategy("swift", "one party per generator step", participation=ONE))
 register(Strategy("fedsyn", "FedAvg of per-party GANs", aggregation=FEDAVG, gan_per_party=True))

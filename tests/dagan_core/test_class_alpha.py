@@ -82,9 +82,11 @@ def test_fit_asks_each_party_for_its_cells_only(tiny_parties):
         party_c.handle(m.ConditionRequest(5, tuple(np.eye(len(probs))[yes])))
 
 
-def test_default_requests_carry_no_mix(tiny_parties):
+def test_dagan_asks_for_class_mixes_by_default_and_the_party_level_form_sends_none(
+        tiny_parties):
+    assert make_synthesizer("dagan").config.attention.class_alpha
     requests = []
-    s = make_synthesizer("dagan", **{**TINY, "epochs": 1})
+    s = make_synthesizer("dagan", class_alpha=False, **{**TINY, "epochs": 1})
     run = s.begin_fit(tiny_parties, label="y")
     run.trainer.transport.observers.append(
         lambda p, msg, reply: requests.append(msg) if isinstance(msg, m.ConditionRequest) else None)
