@@ -56,13 +56,18 @@ def plot_utility_vs_epochs(results: list[dict], path: Path, title: str) -> bool:
         ax.axhline(float(np.mean(reference)), color="black", linestyle="--", linewidth=1,
                    label="real rows (TRTR)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
+    _finish_utility_axes(fig, ax, "epoch", title, path)
+    return True
+
+
+def _finish_utility_axes(fig, ax, xlabel: str, title: str, path: Path) -> None:
+    """Labels, grid and legend of a utility plot (TSTR macro-F1 of the curve's HistGB), saved."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("TSTR macro-F1 (HistGB)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.savefig(path)
-    return True
 
 
 def plot_quality(results: list[dict], path: Path, title: str) -> None:
@@ -115,9 +120,5 @@ def plot_time_to_quality(points: pd.DataFrame, references: dict[int, float], pat
                    label="real rows (TRTR)")
         ax.axhline(fraction * reference, color="grey", linestyle=":", linewidth=1,
                    label=f"{fraction:.0%} of TRTR")
-    ax.set_xlabel("training wall time (s; set-up included, curve evaluations excluded)")
-    ax.set_ylabel("TSTR macro-F1 (HistGB)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.savefig(path)
+    _finish_utility_axes(fig, ax, "training wall time (s; set-up included, curve evaluations "
+                         "excluded)", title, path)
