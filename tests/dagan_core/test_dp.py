@@ -128,12 +128,16 @@ def dp_runs(tmp_path_factory):
 def test_epsilon_is_reported_and_matches_an_independent_accountant(dp_runs):
     from opacus.accountants import RDPAccountant
 
-    parties, full, _ = dp_runs
+    parties, default_full, _ = dp_runs
+    # the default (per-class weights) spends by the label counts' batch shares; the party-level
+    # form has uniform alpha under DP (no fit probe), whose rows per step the test knows
+    assert all(0 < e < math.inf for e in default_full.history[-1]["dp_epsilon"].values())
+    full = make_synthesizer("dagan", class_alpha=False, **DP).fit(parties, label="y")
     steps = sum(len(df) for df in parties.values()) // DP["batch_size"]
     eps = [h["dp_epsilon"] for h in full.history]
     for p, df in parties.items():
         assert 0 < eps[0][p] < eps[1][p] < math.inf
-        # uniform alpha (no fit probe under DP) -> 60 / 3 = 20 rows per step, 4 packs of 5
+        # uniform alpha -> 60 / 3 = 20 rows per step, 4 packs of 5
         q = 20 / len(df)
         acc = RDPAccountant()
         for epoch in range(2):
