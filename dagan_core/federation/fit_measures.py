@@ -111,12 +111,15 @@ def heldout_f1(layout: ColumnLayout, real: np.ndarray, fake: np.ndarray) -> floa
         predicted = np.full(len(y_real), y_fake[0])
     else:
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
 
         model = LogisticRegression(max_iter=200, random_state=UTILITY_SEED)
-        with warnings.catch_warnings():  # a short lbfgs run is the point: no convergence noise
-            warnings.simplefilter("ignore")
+        # one BLAS thread: the same bits whatever the process's thread count (a party in its
+        # own process and one simulated in the coordinator's must keep the same epoch)
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")  # a short lbfgs run is the point: no noise
             model.fit(x_fake, y_fake)
-        predicted = model.predict(x_real)
+            predicted = model.predict(x_real)
     return float(f1_score(y_real, predicted, labels=classes, average="macro", zero_division=0))
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+# party processes are spawned with this environment: one BLAS/OpenMP thread each, as the
+# in-process parties of this test process have, so that both compute the same bits
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import pytest  # noqa: E402
 
