@@ -51,7 +51,7 @@ class DrawCounter:
             b = lay.cond_blocks[lay.label_block]
             counter.asked.update(cats[blocks == lay.label_block].tolist())
             real = party._rows[torch_index(rows)].cpu().numpy()
-            counter.rows.update(real[:, b.data_start:b.data_start + b.width].argmax(1).tolist())
+            counter.rows.update(b.categories(real).tolist())
             counter.total += len(blocks)
             return out
 

@@ -39,6 +39,11 @@ class CondBlock:
     cond_start: int
     width: int
 
+    def categories(self, rows):
+        """The category index of each encoded row in this column (argmax of its one-hot block);
+        ``rows`` is a 2-D numpy array or tensor of encoded rows."""
+        return rows[:, self.data_start:self.data_start + self.width].argmax(axis=1)
+
 
 @dataclass(frozen=True)
 class ColumnLayout:

@@ -26,7 +26,7 @@ class ConditionSampler:
         self.offsets: list[np.ndarray] = []
         self.log_freq: list[np.ndarray] = []
         for block in layout.cond_blocks:
-            cats = encoded[:, block.data_start:block.data_start + block.width].argmax(axis=1)
+            cats = block.categories(encoded)
             counts = np.bincount(cats, minlength=block.width)
             self.counts.append(counts)
             self.order.append(np.argsort(cats, kind="stable"))

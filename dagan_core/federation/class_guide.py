@@ -30,7 +30,7 @@ class ClassGuide:
         """Build the classifier (seeded by its own generator, so the party's other random
         draws are those of a fit without it)."""
         block = layout.cond_blocks[layout.label_block]
-        self.label_block = layout.label_block
+        self.label_block, self.block = layout.label_block, block
         self.lo, self.hi = block.data_start, block.data_start + block.width
         self.weight = weight
         self.mask = torch.ones(layout.data_dim, device=device)
@@ -45,7 +45,7 @@ class ClassGuide:
 
     def train_step(self, real: torch.Tensor) -> float:
         """One update on real encoded rows; returns the cross-entropy."""
-        labels = real[:, self.lo:self.hi].argmax(dim=1)
+        labels = self.block.categories(real)
         self.net.train()
         loss = nn.functional.cross_entropy(self.net(real * self.mask), labels)
         self.optimizer.zero_grad(set_to_none=True)

@@ -46,7 +46,7 @@ def row_categories(encoded: np.ndarray, layout: ColumnLayout) -> np.ndarray:
     """Category index of every row in every discrete column, shape (rows, discrete columns)."""
     out = np.empty((len(encoded), len(layout.cond_blocks)), dtype=np.int64)
     for b, block in enumerate(layout.cond_blocks):
-        out[:, b] = encoded[:, block.data_start:block.data_start + block.width].argmax(axis=1)
+        out[:, b] = block.categories(encoded)
     return out
 
 

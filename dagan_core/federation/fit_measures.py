@@ -67,7 +67,7 @@ def marginal_gap(layout: ColumnLayout, real: np.ndarray, fake: np.ndarray) -> fl
 def _features_and_labels(layout: ColumnLayout, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every non-label column (one-hot blocks hardened to their argmax), and the label class."""
     b = layout.cond_blocks[layout.label_block]
-    labels = rows[:, b.data_start:b.data_start + b.width].argmax(axis=1)
+    labels = b.categories(rows)
     parts = []
     for span in layout.spans:
         if span.column == b.column:
@@ -126,15 +126,16 @@ def heldout_f1(layout: ColumnLayout, real: np.ndarray, fake: np.ndarray) -> floa
 MARGINAL_WEIGHT = 0.1
 
 
-def joint_score(heldout: float, marginal: float) -> float:
+def joint_score(heldout: float, marginal: float | None) -> float:
     """One party's fit score, lower is better: ``1 - heldout_f1 + 0.1 * marginal_gap``.
 
     The held-out F1 carries the joint distribution (what downstream utility depends on); the
     marginal gap, weighted a tenth, separates epochs whose F1 is about the same (its range over
     a fit, a few hundredths, is then the size of the F1's own noise on a held-out probe of a
     few hundred rows) and keeps a generator whose columns drift from being preferred for an
-    equal F1. NaN when the F1 is NaN; a NaN marginal gap counts as 0.
+    equal F1. NaN when the F1 is NaN; a missing (None or NaN) marginal gap counts as 0.
     """
     if not np.isfinite(heldout):
         return float("nan")
-    return float(1.0 - heldout + (MARGINAL_WEIGHT * marginal if np.isfinite(marginal) else 0.0))
+    measured = marginal is not None and np.isfinite(marginal)
+    return float(1.0 - heldout + (MARGINAL_WEIGHT * marginal if measured else 0.0))

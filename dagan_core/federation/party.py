@@ -251,7 +251,7 @@ class Party:
                                    replace=False)
             rows, codes = self._rows[pick].cpu().numpy(), self._codes[pick]
         b = self.layout.cond_blocks[self.layout.label_block]
-        labels = rows[:, b.data_start:b.data_start + b.width].argmax(axis=1)
+        labels = b.categories(rows)
         take = []
         for k in np.unique(labels):
             idx = np.flatnonzero(labels == k)
@@ -294,7 +294,7 @@ class Party:
     def _released(self, fake: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """The fakes whose label came out as asked (a release regenerates the others)."""
         b = self.layout.cond_blocks[self.layout.label_block]
-        return fake[fake[:, b.data_start:b.data_start + b.width].argmax(axis=1) == labels]
+        return fake[b.categories(fake) == labels]
 
     def dp_epsilon(self) -> tuple[float, float] | None:
         """(epsilon spent so far, its delta) under DP; None when DP is off."""

@@ -136,7 +136,7 @@ def _satisfied(layout, data: np.ndarray, wanted: list[tuple[int, np.ndarray | in
     ok = np.ones(len(data), dtype=bool)
     for block_index, cat in wanted:
         b = layout.cond_blocks[block_index]
-        ok &= data[:, b.data_start:b.data_start + b.width].argmax(axis=1) == cat
+        ok &= b.categories(data) == cat
     return ok
 
 

@@ -46,8 +46,7 @@ def fit_score(marginal_gap: dict[str, float],
     """The parties' mean joint score (module docstring); their mean marginal gap when no party
     measured a held-out F1; None when no party measured either (e.g. under DP)."""
     heldout = heldout_f1 or {}
-    joint = [joint_score(f1, marginal_gap.get(p) if _finite(marginal_gap.get(p)) else math.nan)
-             for p, f1 in heldout.items() if _finite(f1)]
+    joint = [joint_score(f1, marginal_gap.get(p)) for p, f1 in heldout.items() if _finite(f1)]
     if joint:
         return float(np.mean(joint))
     values = [v for v in marginal_gap.values() if _finite(v)]
