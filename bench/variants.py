@@ -13,19 +13,25 @@ from bench.scenario import ScenarioSetup
 from dagan_core.strategies import strategy_names
 
 #: DAGAN's ablations (``dagan-party-attention``: the party-level attention, alpha_p and each
-#: party's own class mix, which the ``no-local``/``no-global``/``rho0``/``balanced`` ablations
-#: vary), and strategies with the class guide on: variant name -> (strategy, extra
-#: hyperparameters)
+#: party's own class mix at beta 0.5, which the ``no-local``/``no-global``/``rho0``/``balanced``
+#: ablations vary; ``dagan-classalpha``: the per-class weights at beta 0.5; ``dagan-beta*``: the
+#: class prior's exponent), and strategies with the class guide on: variant name -> (strategy,
+#: extra hyperparameters)
+_PARTY_LEVEL = {"class_alpha": False, "local_beta": 0.5}
 ABLATIONS = {
-    "dagan-party-attention": ("dagan", {"class_alpha": False}),
-    "dagan-no-local": ("dagan", {"class_alpha": False, "local_attention": False}),
-    "dagan-no-global": ("dagan", {"class_alpha": False, "global_attention": False}),
-    "dagan-rho0": ("dagan", {"class_alpha": False, "global_rho": 0.0}),
+    "dagan-party-attention": ("dagan", _PARTY_LEVEL),
+    "dagan-no-local": ("dagan", {**_PARTY_LEVEL, "local_attention": False}),
+    "dagan-no-global": ("dagan", {**_PARTY_LEVEL, "global_attention": False}),
+    "dagan-rho0": ("dagan", {**_PARTY_LEVEL, "global_rho": 0.0}),
     "dagan-balanced": ("dagan", {"class_alpha": False, "global_rho": 0.0, "local_beta": 0.0}),
     "dagan-class": ("dagan", {"class_loss_weight": 1.0}),
     "mdgan-class": ("mdgan", {"class_loss_weight": 1.0}),
-    "dagan-classalpha": ("dagan", {"class_alpha": True}),
-    "dagan-classalpha-rho0.5": ("dagan", {"class_alpha": True, "class_rho": 0.5}),
+    "dagan-classalpha": ("dagan", {"class_alpha": True, "local_beta": 0.5}),
+    "dagan-classalpha-rho0.5": ("dagan", {"class_alpha": True, "class_rho": 0.5,
+                                          "local_beta": 0.5}),
+    "dagan-beta0.5": ("dagan", {"local_beta": 0.5}),  # dagan before beta 0 became its preset
+    "dagan-beta0.25": ("dagan", {"local_beta": 0.25}),
+    "dagan-beta0": ("dagan", {"local_beta": 0.0}),  # = dagan (its preset)
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead
