@@ -32,6 +32,7 @@ ABLATIONS = {
     "dagan-beta0.5": ("dagan", {"local_beta": 0.5}),  # dagan before beta 0 became its preset
     "dagan-beta0.25": ("dagan", {"local_beta": 0.25}),
     "dagan-beta0": ("dagan", {"local_beta": 0.0}),  # = dagan (its preset)
+    "dagan-lcp0.8": ("dagan", {"label_condition_prob": 0.8}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead
