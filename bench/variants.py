@@ -29,9 +29,9 @@ ABLATIONS = {
     "dagan-classalpha": ("dagan", {"class_alpha": True, "local_beta": 0.5}),
     "dagan-classalpha-rho0.5": ("dagan", {"class_alpha": True, "class_rho": 0.5,
                                           "local_beta": 0.5}),
-    "dagan-beta0.5": ("dagan", {"local_beta": 0.5}),  # dagan before beta 0 became its preset
+    "dagan-beta0.5": ("dagan", {"local_beta": 0.5}),  # = dagan (AttentionConfig's beta)
     "dagan-beta0.25": ("dagan", {"local_beta": 0.25}),
-    "dagan-beta0": ("dagan", {"local_beta": 0.0}),  # = dagan (its preset)
+    "dagan-beta0": ("dagan", {"local_beta": 0.0}),
     "dagan-lcp0.8": ("dagan", {"label_condition_prob": 0.8}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then

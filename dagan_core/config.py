@@ -152,7 +152,7 @@ class AttentionConfig:
 
     Attributes:
         local_attention: switch for local attention; off = CTGAN log-frequency conditions.
-        local_beta: class prior exponent: pi ~ f^beta * exp(eta * gap); 0 even (dagan), 1 true mix.
+        local_beta: class prior exponent: pi ~ f^beta * exp(eta * gap); 0 even, 1 true mix.
         local_eta: how strongly poorly fitted classes gain attention.
         local_weight_clip: per-sample generator-loss weights are clipped to [1/c, c].
         global_attention: switch for global attention; off = uniform alpha.

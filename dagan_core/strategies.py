@@ -98,7 +98,7 @@ def get_strategy(name: str) -> Strategy:
 
 
 register(Strategy("dagan", "party critics, gradient casting, per-class cross-party attention",
-                  presets=MappingProxyType({"class_alpha": True, "local_beta": 0.0})))
+                  presets=MappingProxyType({"class_alpha": True})))
 register(Strategy("mdgan", "party critics and gradient casting, both attentions off"))
 register(Strategy("swift", "one party per generator step", participation=ONE))
 register(Strategy("fedsyn", "FedAvg of per-party GANs", aggregation=FEDAVG, gan_per_party=True))

@@ -107,12 +107,11 @@ def test_resume_keeps_the_class_gaps(tiny_parties, tmp_path):
     assert full.sample(60, seed=1).equals(resumed.sample(60, seed=1))
 
 
-def test_dagan_starts_every_class_even_whatever_its_frequency():
-    # dagan's preset beta 0: before any fit gap, each class gets the same total weight (a rare
-    # class is trained as often as the majority); a user's beta still wins over the preset
-    att = make_synthesizer("dagan").config.attention
-    assert att.local_beta == 0.0
+def test_beta_0_starts_every_class_even_whatever_its_frequency():
+    # class prior exponent 0: before any fit gap, each class gets the same total weight (a rare
+    # class is trained as often as the majority); a user's beta wins over the strategy's
+    att = make_synthesizer("dagan", local_beta=0.0).config.attention
+    assert att.class_alpha and att.local_beta == 0.0
     q = class_cell_weights(COUNTS, np.zeros(COUNTS.shape), att)
     np.testing.assert_allclose(q.sum(axis=0), 1 / 3)
-    assert make_synthesizer("dagan", local_beta=0.5).config.attention.local_beta == 0.5
-    assert make_synthesizer("mdgan").config.attention.local_beta == AttentionConfig().local_beta
+    assert make_synthesizer("dagan").config.attention.local_beta == AttentionConfig().local_beta

@@ -116,7 +116,7 @@ class TrainingConfig(dg.Config):
         default=None, description="Local attention over classes; None = strategy preset."
     )
     local_beta: float | None = Field(
-        default=None, description="Class prior exponent beta; None = strategy preset."
+        default=None, description="Class prior exponent beta; None = strategy preset, else 0.5."
     )
     local_eta: float = Field(default=_A.local_eta, description="Gap sensitivity of local attn.")
     local_weight_clip: float = Field(
