@@ -32,7 +32,7 @@ ABLATIONS = {
     "dagan-beta0.5": ("dagan", {"local_beta": 0.5}),  # = dagan (AttentionConfig's beta)
     "dagan-beta0.25": ("dagan", {"local_beta": 0.25}),
     "dagan-beta0": ("dagan", {"local_beta": 0.0}),
-    "dagan-lcp0.8": ("dagan", {"label_condition_prob": 0.8}),
+    "dagan-lcp0.8": ("dagan", {"label_condition_prob": 0.8, "local_beta": 0.0}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead
