@@ -31,10 +31,9 @@ class ClassGuide:
         draws are those of a fit without it)."""
         block = layout.cond_blocks[layout.label_block]
         self.label_block, self.block = layout.label_block, block
-        self.lo, self.hi = block.data_start, block.data_start + block.width
         self.weight = weight
         self.mask = torch.ones(layout.data_dim, device=device)
-        self.mask[self.lo:self.hi] = 0.0
+        self.mask[block.data_start:block.data_start + block.width] = 0.0
         gen = torch.Generator(device=device)
         gen.manual_seed(seed)
         dim, width = layout.data_dim, block.width

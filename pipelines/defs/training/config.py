@@ -115,9 +115,7 @@ class TrainingConfig(dg.Config):
     local_attention: bool | None = Field(
         default=None, description="Local attention over classes; None = strategy preset."
     )
-    local_beta: float | None = Field(
-        default=None, description="Class prior exponent beta; None = strategy preset, else 0.5."
-    )
+    local_beta: float = Field(default=_A.local_beta, description="Class prior exponent beta.")
     local_eta: float = Field(default=_A.local_eta, description="Gap sensitivity of local attn.")
     local_weight_clip: float = Field(
         default=_A.local_weight_clip, description="Clip of per-sample loss weights."
