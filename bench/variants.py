@@ -33,6 +33,10 @@ ABLATIONS = {
     "dagan-beta0.25": ("dagan", {"local_beta": 0.25}),
     "dagan-beta0": ("dagan", {"local_beta": 0.0}),
     "dagan-lcp0.8": ("dagan", {"label_condition_prob": 0.8, "local_beta": 0.0}),
+    "dagan-ema0.99": ("dagan", {"generator_ema": 0.99}),  # = dagan (TrainConfig's default)
+    "dagan-no-ema": ("dagan", {"generator_ema": 0.0}),
+    "mdgan-no-ema": ("mdgan", {"generator_ema": 0.0}),
+    "centralized-no-ema": ("centralized", {"generator_ema": 0.0}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead

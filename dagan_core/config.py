@@ -81,21 +81,19 @@ class TrainConfig:
             (otherwise a discrete column is drawn uniformly, as in CTGAN).
         class_loss_weight: weight of a class term in the generator loss from a label classifier
             each party trains on its own rows (:mod:`dagan_core.federation.class_guide`; 0: off).
+        generator_ema: decay per step of a moving average of the generator's weights (at step t
+            ``min(decay, (1 + t) / (10 + t))``), which the fit probes measure, the stopping rule
+            keeps and the model releases; the optimizer trains the live weights. 0: off.
         seed: seed of every random draw (no global RNG is touched).
         device: "auto", "cpu" or "cuda".
         batched_critics: "on" runs the critics of parties simulated in one process as one
-            stacked bank (one batched pass per round instead of one per party; the same
-            arithmetic, other random draws); "off" runs them one party after the other; "auto"
-            (default) is "on" on CUDA (an H100 epoch on Adult, K=5: 3.64 -> 1.89 s) and "off"
-            on CPU, where the bank measured slower (3.71 -> 4.20 s on 2 cores: its stacked
-            gradient and Adam tensors fall out of cache).
-        patience: stop when the fit score (the parties' mean ``1 - heldout_f1 + 0.1 *
-            marginal_gap`` on their held-out rows, see :mod:`dagan_core.synthesizers.stopping`;
-            the mean ``marginal_gap`` when no party measured an F1) has not improved by more
-            than ``min_delta`` for this many epochs, and keep the generator of the best epoch
-            (default 10: ``epochs`` is then a maximum); 0 trains every epoch and keeps the last.
-        min_delta: the improvement of the fit score that counts as one.
-        min_epochs: epochs trained before ``patience`` may stop the fit.
+            stacked bank (one batched pass per round; the same arithmetic, other random draws);
+            "off" one party after the other; "auto" (default): "on" on CUDA (an H100 epoch on
+            Adult, K=5: 3.64 -> 1.89 s), "off" on CPU (2 cores: 3.71 -> 4.20 s with the bank).
+        patience: stop after this many epochs without a better fit score (by ``min_delta``;
+            :mod:`dagan_core.synthesizers.stopping`) and keep the best epoch's generator
+            (default 10: ``epochs`` is then a maximum); 0 trains every epoch, keeps the last.
+        min_delta / min_epochs: the fit-score gain that counts; epochs before ``patience`` acts.
         max_steps / max_seconds: budgets in generator steps and in seconds of training, checked
             at the end of each epoch (None: no limit). ``epochs`` is always the maximum.
     """
@@ -110,6 +108,7 @@ class TrainConfig:
     cond_loss_weight: float = 1.0
     label_condition_prob: float = 0.5
     class_loss_weight: float = 0.0
+    generator_ema: float = 0.99
     seed: int = 0
     device: str = "auto"
     batched_critics: str = "auto"
@@ -138,6 +137,8 @@ class TrainConfig:
                "must be >= 0")
         _check(self.class_loss_weight >= 0, "class_loss_weight", self.class_loss_weight,
                "must be >= 0")
+        _check(0 <= self.generator_ema < 1, "generator_ema", self.generator_ema,
+               "must be in [0, 1)")
         _check(0 <= self.label_condition_prob <= 1, "label_condition_prob",
                self.label_condition_prob, "must be in [0, 1]")
         _check(self.device in ("auto", "cpu", "cuda"), "device", self.device,
@@ -157,8 +158,7 @@ class AttentionConfig:
         local_weight_clip: per-sample generator-loss weights are clipped to [1/c, c].
         global_attention: switch for global attention; off = uniform alpha.
         global_rho: size prior in alpha = softmax(rho * log(n_p/N) + eta_g * gap_p); 0 uniform.
-            Default 0: on Credit (fraud held by one mid-sized party) rho = 0.5 cut minority-F1
-            from 0.64 to 0.51 (3 seeds, results/), since it moves weight to the big parties.
+            Default 0: rho = 0.5 moves weight to big parties (Credit minority F1 0.64 -> 0.51).
         global_eta: how strongly poorly fitted parties gain weight.
         gap_momentum: exponential smoothing of the held-out fit gaps across epochs.
         alpha_floor: every party keeps at least alpha_floor / K of the weight.

@@ -8,6 +8,7 @@ parties, and back-propagates the returned per-row gradients (weighted in
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,9 @@ class Coordinator:
             self.generator.parameters(), lr=config.train.generator_lr, betas=(0.5, 0.9), fused=True,
             weight_decay=config.train.weight_decay,
         )
+        #: the moving average of the generator's weights (TrainConfig.generator_ema), or None
+        self.averaged = self._new_average() if config.train.generator_ema > 0 else None
+        self.averaged_steps = 0
         self.sizes = np.array([p.n_rows for p in parties], dtype=float)
         self.packs = np.array([p.pac for p in parties])
         self.gaps = np.zeros(len(parties))
@@ -130,9 +134,38 @@ class Coordinator:
                 if self.on_lost is None or not self.on_lost(exc):
                     raise
 
+    # ---- the released generator -----------------------------------------------------------
+    def _new_average(self) -> Generator:
+        """A copy of the live generator that the optimizer never touches."""
+        averaged = copy.deepcopy(self.generator)
+        averaged.requires_grad_(False)
+        return averaged.eval()
+
+    @property
+    def released(self) -> Generator:
+        """The generator that is measured, kept and released: the moving average when
+        ``generator_ema`` > 0, else the live one."""
+        return self.generator if self.averaged is None else self.averaged
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """One step of the moving average (warm-up: decay (1 + t) / (10 + t) while smaller);
+        the batch-norm statistics are the live generator's."""
+        if self.averaged is None:
+            return
+        t = self.averaged_steps
+        decay = min(self.config.train.generator_ema, (1 + t) / (10 + t))
+        for avg, live in zip(self.averaged.parameters(), self.generator.parameters()):
+            avg.lerp_(live, 1 - decay)
+        for avg, live in zip(self.averaged.buffers(), self.generator.buffers()):
+            avg.copy_(live)
+        self.averaged_steps += 1
+
     # ---- generation -------------------------------------------------------------------------
-    def generate(self, conds: list[m.Conditions], *, grad: bool) -> tuple[torch.Tensor, ...]:
-        """One generator pass for the concatenated conditions of several parties."""
+    def generate(self, conds: list[m.Conditions], *, grad: bool,
+                 net: Generator | None = None) -> tuple[torch.Tensor, ...]:
+        """One generator pass (of ``net``, default the live generator) for the concatenated
+        conditions of several parties."""
         blocks = np.concatenate([c.blocks for c in conds])
         cats = np.concatenate([c.categories for c in conds])
         codes = np.concatenate([c.party_codes for c in conds])
@@ -140,9 +173,10 @@ class Coordinator:
         z = torch.randn(len(blocks), self.config.model.embedding_dim, device=self.device,
                         generator=self.torch_gen)
         party = torch.as_tensor(codes, device=self.device)
+        net = self.generator if net is None else net
         with torch.set_grad_enabled(grad):
-            raw = self.generator(z, party, cond)
-            fake = self.generator.activate(raw, self.config.model.gumbel_tau, self.torch_gen)
+            raw = net(z, party, cond)
+            fake = net.activate(raw, self.config.model.gumbel_tau, self.torch_gen)
         return raw, fake, torch.as_tensor(blocks, device=self.device), torch.as_tensor(
             cats, device=self.device)
 
@@ -209,17 +243,20 @@ class Coordinator:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        self._update_average()
         stats.setdefault("_g", [0.0, 0.0, 0])
         stats["_g"][0] += g_loss / sum(self.alpha[i] for i in idx)
         stats["_g"][1] += cond_loss.item()
         stats["_g"][2] += 1
 
     def measure_fit(self, max_rows: int = 1000) -> dict[str, Any]:
-        """Ask every party how well fakes match its held-out rows; update global attention."""
-        self.generator.eval()
+        """Ask every party how well the released generator's fakes match its held-out rows;
+        update global attention."""
+        net = self.released
+        net.eval()
         names = [p.name for p in self.parties]
         conds = self.transport.send_round(names, [m.FitProbe(max_rows)] * len(names))
-        fakes = [m.FitFakes(self.generate([c], grad=False)[1]) for c in conds]  # party order
+        fakes = [m.FitFakes(self.generate([c], grad=False, net=net)[1]) for c in conds]
         reports = self.transport.send_round(names, fakes)
         gaps = [rep.gap for rep in reports]
         class_gaps = {name: rep.class_gaps for name, rep in zip(names, reports)}
@@ -232,7 +269,7 @@ class Coordinator:
             seen = ~np.isnan(new)
             self.class_gaps[seen] = mom * self.class_gaps[seen] + (1 - mom) * new[seen]
         self._update_alpha()
-        self.generator.train()
+        self.generator.train()  # the average stays in eval mode
         return {"gap": dict(zip([p.name for p in self.parties], gaps)), "class_gap": class_gaps,
                 "marginal_gap": marginal, "heldout_f1": heldout}
 
@@ -264,11 +301,17 @@ class Coordinator:
             **({} if self.class_gaps is None else {"class_gaps": self.class_gaps.tolist()}),
             "rng": self.rng.bit_generator.state,
             "torch_gen": self.torch_gen.get_state(),
+            **({} if self.averaged is None else {"generator_average": self.averaged.state_dict(),
+                                                 "averaged_steps": self.averaged_steps}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved."""
         self.generator.load_state_dict(state["generator"])
+        if self.averaged is not None:  # a state saved without the average starts it afresh
+            self.averaged.load_state_dict(state.get("generator_average",
+                                                    self.generator.state_dict()))
+            self.averaged_steps = int(state.get("averaged_steps", 0))
         self.optimizer.load_state_dict(state["optimizer"])
         self.gaps = np.asarray(state["gaps"], dtype=float)
         if self.class_gaps is not None and "class_gaps" in state:

@@ -82,7 +82,7 @@ class FederatedTrainer:
 
     def generators(self) -> list[torch.nn.Module]:
         """The generator(s), one per party code."""
-        return [self.coordinator.generator]
+        return [self.coordinator.released]
 
     def dp_epsilon(self) -> dict[str, tuple[float, float]] | None:
         """Party -> (epsilon spent, delta) of its DP critic; None when DP is off."""
@@ -280,8 +280,8 @@ class LocalTrainer:
     def generators(self) -> list[torch.nn.Module]:
         """One generator per party code (all equal after FedAvg)."""
         if self.average:
-            return [self.locals[self.names[0]].coordinator.generator]
-        return [self.locals[p].coordinator.generator for p in self.names]
+            return [self.locals[self.names[0]].coordinator.released]
+        return [self.locals[p].coordinator.released for p in self.names]
 
     def state_dict(self) -> dict[str, Any]:
         """Every local trainer's state and the noise RNG."""

@@ -96,7 +96,7 @@ class RemoteTrainer:
 
     def generators(self) -> list[torch.nn.Module]:
         """The generator."""
-        return [self.coordinator.generator]
+        return [self.coordinator.released]
 
     def dp_epsilon(self) -> dict[str, tuple[float, float]] | None:
         """Party -> (epsilon spent, delta) as reported; None when DP is off."""
