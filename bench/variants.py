@@ -37,6 +37,9 @@ ABLATIONS = {
     "dagan-no-ema": ("dagan", {"generator_ema": 0.0}),
     "mdgan-no-ema": ("mdgan", {"generator_ema": 0.0}),
     "centralized-no-ema": ("centralized", {"generator_ema": 0.0}),
+    "dagan-pac1": ("dagan", {"pac": 1}),  # the critics score single rows, not packs of 10
+    "dagan-pac4": ("dagan", {"pac": 4}),
+    "mdgan-pac1": ("mdgan", {"pac": 1}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead
