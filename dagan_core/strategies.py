@@ -101,7 +101,10 @@ register(Strategy("dagan", "party critics, gradient casting, per-class cross-par
                   presets=MappingProxyType({"class_alpha": True})))
 register(Strategy("mdgan", "party critics and gradient casting, both attentions off"))
 register(Strategy("swift", "one party per generator step", participation=ONE))
-register(Strategy("fedsyn", "FedAvg of per-party GANs", aggregation=FEDAVG, gan_per_party=True))
+# FedSyn releases the FedAvg of the parties' generators; a party's moving average of its own
+# weights would also follow its local steps between rounds, so fedsyn releases no average
+register(Strategy("fedsyn", "FedAvg of per-party GANs", aggregation=FEDAVG, gan_per_party=True,
+                  presets=MappingProxyType({**_NO_ATTENTION, "generator_ema": 0.0})))
 register(Strategy("local", "one GAN per party, samples unioned", aggregation=NONE,
                   gan_per_party=True))
 register(Strategy("centralized", "one critic on pooled rows (an upper reference)",

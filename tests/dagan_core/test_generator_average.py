@@ -75,3 +75,11 @@ def test_a_resumed_fit_continues_the_average(tiny_parties, tmp_path):
         for (k, x), y in zip(a.state_dict().items(), b.state_dict().values()):
             assert torch.equal(x, y), k
     pd.testing.assert_frame_equal(whole.sample(50, seed=3), resumed.sample(50, seed=3))
+
+
+def test_fedsyn_releases_the_fedavg_weights_not_a_partys_average(tiny_parties):
+    assert make_synthesizer("dagan").config.train.generator_ema == 0.99
+    assert make_synthesizer("fedsyn").config.train.generator_ema == 0.0
+    run = make_synthesizer("fedsyn", **TINY).begin_fit(tiny_parties, label="y")
+    first = run.trainer.locals[run.trainer.names[0]].coordinator
+    assert first.averaged is None and run.trainer.generators() == [first.generator]

@@ -91,10 +91,11 @@ class TrainingConfig(dg.Config):
         default=_T.class_loss_weight,
         description="Weight of a class term from each party's own label classifier; 0 = off.",
     )
-    generator_ema: float = Field(
-        default=_T.generator_ema,
+    generator_ema: float | None = Field(
+        default=None,
         description="Decay per step of the moving average of the generator's weights, which "
-        "is measured, kept and released; 0 = off (the trained weights are released).",
+        "is measured, kept and released; 0 = off; None = the strategy's preset (fedsyn: 0), "
+        f"else {_T.generator_ema}.",
     )
     seed: int = Field(default=_T.seed, description="Seed of every random draw.")
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Torch device.")
