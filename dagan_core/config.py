@@ -15,8 +15,7 @@ from typing import Any
 from dagan_core.errors import ConfigError
 from dagan_core.strategies import get_strategy, strategy_names
 
-#: every registered strategy name (see :mod:`dagan_core.strategies`)
-STRATEGIES = strategy_names()
+STRATEGIES = strategy_names()  #: every registered strategy name (dagan_core.strategies)
 
 
 def _check(cond: bool, name: str, value: Any, rule: str) -> None:
@@ -33,7 +32,8 @@ class ModelConfig:
         generator_dims: widths of the generator's residual blocks.
         critic_dims: widths of each critic's hidden layers.
         party_embedding_dim: size of the learned party code e_p.
-        pac: PacGAN pack size (reduced automatically for tiny parties).
+        pac: PacGAN pack size, reduced for tiny parties; None: 1 or 10 by the pooled label
+            counts (:mod:`dagan_core.federation.pack_rule`).
         max_modes: most Gaussian-mixture modes per continuous column.
         gumbel_tau: temperature of the Gumbel-softmax heads.
         critic_dropout: dropout rate inside the critics.
@@ -43,7 +43,7 @@ class ModelConfig:
     generator_dims: tuple[int, ...] = (256, 256)
     critic_dims: tuple[int, ...] = (256, 256)
     party_embedding_dim: int = 8
-    pac: int = 10
+    pac: int | None = None
     max_modes: int = 10
     gumbel_tau: float = 0.2
     critic_dropout: float = 0.5
@@ -58,7 +58,7 @@ class ModelConfig:
                "widths must be > 0")
         _check(self.party_embedding_dim > 0, "party_embedding_dim", self.party_embedding_dim,
                "must be > 0")
-        _check(self.pac >= 1, "pac", self.pac, "must be >= 1")
+        _check(self.pac is None or self.pac >= 1, "pac", self.pac, "must be >= 1 or None")
         _check(1 <= self.max_modes <= 50, "max_modes", self.max_modes, "must be in [1, 50]")
         _check(self.gumbel_tau > 0, "gumbel_tau", self.gumbel_tau, "must be > 0")
         _check(0 <= self.critic_dropout < 1, "critic_dropout", self.critic_dropout,

@@ -29,6 +29,9 @@ from dagan_core.nn.member_state import load_member_optimizer_state, member_optim
 
 def pack_size(config: SynthesizerConfig, n_train: int) -> int:
     """PacGAN pack size, reduced for tiny parties (at least 4 packs of its rows)."""
+    if config.model.pac is None:
+        raise ConfigError("pac=None (automatic) is resolved from the parties' label counts "
+                          "before critics are built: dagan_core.federation.pack_rule.resolve_pac")
     return int(max(1, min(config.model.pac, n_train // 4)))
 
 

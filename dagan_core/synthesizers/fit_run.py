@@ -22,6 +22,7 @@ from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import validate_table
 from dagan_core.data.summary import PartySummary, summarize_party
 from dagan_core.errors import InvalidDataError
+from dagan_core.federation.pack_rule import resolve_pac
 from dagan_core.prepare import agree_schema, build_encoder, check_prepared, party_schema
 from dagan_core.synthesizers.cells import describe, probe_cells
 from dagan_core.synthesizers.checkpoint import load_training_state, save_training_state
@@ -249,7 +250,7 @@ def begin_fit(config: SynthesizerConfig, device: torch.device,
     if getattr(parties, "remote", False):
         ready = parties.prepare(config, device, label, discrete_columns, encoder=encoder,
                                 summaries=summaries)
-        return FitRun(config, device, ready.trainer, ready.steps, encoder=ready.encoder,
+        return FitRun(ready.config, device, ready.trainer, ready.steps, encoder=ready.encoder,
                       summaries=ready.summaries, on_epoch_end=on_epoch_end,
                       checkpoint_dir=checkpoint_dir, publish=publish)
     if not isinstance(parties, Mapping) or not parties:
@@ -257,6 +258,7 @@ def begin_fit(config: SynthesizerConfig, device: torch.device,
     seeds = np.random.SeedSequence(config.train.seed)
     tables, encoder, summaries = _prepare(config, parties, label, discrete_columns, encoder,
                                           summaries)
+    config = resolve_pac(config, summaries.values(), encoder.schema.label)
     encoded = {p: encoder.encode(t, party=p) for p, t in tables.items()}
     del tables
     logger.info("encoded %d parties, %d rows, width %d", len(encoded),

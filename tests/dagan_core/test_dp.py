@@ -195,7 +195,7 @@ def test_dp_draws_distinct_rows_and_keeps_no_holdout():
     s = make_synthesizer("dagan", **{**DP, "epochs": 1})
     s.fit(parties, label="y")  # builds the encoder
     encoded = s.encoder.encode(parties["a"], party="a")
-    party = Party("a", encoded, s.encoder.layout, s.config, party_codes=np.zeros(100, int),
+    party = Party("a", encoded, s.encoder.layout, s.model.config, party_codes=np.zeros(100, int),
                   n_codes=1, seed=0, device=torch.device("cpu"))
     assert party._hold_rows is None and len(party._rows) == 100
     blocks, cats, rows = party.dp.draw(80, party.rng)

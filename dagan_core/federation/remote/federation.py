@@ -37,6 +37,7 @@ from dagan_core.data.schema import TableSchema
 from dagan_core.data.summary import PartySummary
 from dagan_core.errors import DAGANError, SchemaMismatchError
 from dagan_core.federation.coordinator import Coordinator, PartyInfo
+from dagan_core.federation.pack_rule import resolve_pac
 from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.client import RemoteTransport
 from dagan_core.federation.remote.errors import PartyRefusedError
@@ -103,12 +104,14 @@ class RemoteFederation:
 
 @dataclass(frozen=True)
 class RemoteFit:
-    """What ``begin_fit`` trains with: the trainer, steps per epoch, encoder and summaries."""
+    """What ``begin_fit`` trains with: the trainer, steps per epoch, encoder, summaries and the
+    configuration the parties were set up with (an automatic ``pac`` resolved)."""
 
     trainer: RemoteTrainer
     steps: int
     encoder: TableEncoder
     summaries: dict[str, PartySummary]
+    config: SynthesizerConfig
 
 
 def _handshake(transport: RemoteTransport, fed: RemoteFederation, label: str,
@@ -202,11 +205,12 @@ def prepare_remote_fit(fed: RemoteFederation, config: SynthesizerConfig, device:
         found = {p: PartySummary.from_dict(h.summary) for p, h in hellos.items()}
         encoder = encoder or build_encoder(schema, found.values(), config)
         check_prepared(list(found), encoder, found)
+        config = resolve_pac(config, found.values(), schema.label)
         trainer = _set_up(transport, config, encoder, run_id(fed, config, encoder), device,
                           fed.on_party_lost)
         total = sum(s.n_rows for s in found.values())
         steps = max(1, total // config.train.batch_size)
-        return RemoteFit(trainer, steps, encoder, found)
+        return RemoteFit(trainer, steps, encoder, found, config)
     except BaseException:
         transport.close()
         raise

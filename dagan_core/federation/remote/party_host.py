@@ -36,6 +36,7 @@ from dagan_core.data.encoder import TableEncoder
 from dagan_core.data.schema import TableSchema, validate_table
 from dagan_core.data.summary import summarize_party
 from dagan_core.errors import DAGANError
+from dagan_core.federation.pack_rule import same_but_resolved
 from dagan_core.federation.party import Party
 from dagan_core.federation.remote import control as c
 from dagan_core.federation.remote.errors import SetupRefused
@@ -170,9 +171,9 @@ class PartyHost:
         encoder = TableEncoder.from_dict(msg.encoder)
         if encoder.schema != self._schema:
             raise SetupRefused("the encoder's schema is not the schema agreed at the handshake")
-        if msg.config != self._config:
-            raise SetupRefused("the configuration differs from the one of the handshake")
         config = SynthesizerConfig.from_dict(msg.config)
+        if not same_but_resolved(SynthesizerConfig.from_dict(self._config), config):
+            raise SetupRefused("the configuration differs from the one of the handshake")
         try:
             check_remote_strategy(config)
         except DAGANError as exc:

@@ -65,7 +65,11 @@ class TrainingConfig(dg.Config):
     party_embedding_dim: int = Field(
         default=_M.party_embedding_dim, description="Size of the learned party code."
     )
-    pac: int = Field(default=_M.pac, description="PacGAN pack size (reduced for tiny parties).")
+    pac: int | None = Field(
+        default=_M.pac,
+        description="PacGAN pack size (reduced for tiny parties); None = 1 when the pooled "
+        "label's rarest class holds under 2 % of the rows, else 10.",
+    )
     max_modes: int | None = Field(
         default=None,
         description="Most mixture modes per column; None = the party summaries' value (set on "
