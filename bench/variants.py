@@ -40,6 +40,10 @@ ABLATIONS = {
     "dagan-pac1": ("dagan", {"pac": 1}),  # the critics score single rows, not packs of 10
     "dagan-pac4": ("dagan", {"pac": 4}),
     "mdgan-pac1": ("mdgan", {"pac": 1}),
+    # packs of 10 on every table (the default before pac=None chose by the label counts)
+    "dagan-pac10": ("dagan", {"pac": 10}),
+    "mdgan-pac10": ("mdgan", {"pac": 10}),
+    "centralized-pac10": ("centralized", {"pac": 10}),
 }
 #: variant name -> (strategy, extra hyperparameters): every registered strategy as it is, then
 #: the ablations; "ctgan" is the ctgan package instead

@@ -207,12 +207,14 @@ def test_model_assets_by_direct_invocation(tmp_path: Path) -> None:
 
     trained = dagan_model(
         context=dg.build_asset_context(partition_key="direct"),
-        config=TrainingConfig(**{**TINY, "epochs": 1}),
+        config=TrainingConfig(**{**TINY, "epochs": 1, "pac": None}),
         global_encoder=direct_encoding(store, ["party_0", "party_1"]),
         party_store=store,
         model_store=models,
     )
     assert trained.value == str(models.path("direct"))
+    # the automatic pack size is recorded as resolved: '>50K' is far above 2 % of the rows
+    assert models.read_json("direct", "training_summary")["config"]["model"]["pac"] == 10
     assert trained.metadata["party_rows"].value == {"party_0": 80, "party_1": 40}
     assert models.read_json("direct", "training_summary")["label"] == "income"
 

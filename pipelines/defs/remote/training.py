@@ -124,7 +124,7 @@ def dagan_model(
     seconds = time.perf_counter() - start
     with model_store.writing(version) as staging:
         synth.save(staging)
-    record = remote_record(synth.config.to_dict(), global_encoder, columns.label,
+    record = remote_record(synth.model.config.to_dict(), global_encoder, columns.label,
                            columns.discrete_columns, encoder.schema.names, seconds,
                            synth.history)
     record["stopping"] = synth.model.stopping

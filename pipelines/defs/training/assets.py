@@ -88,7 +88,7 @@ def dagan_model(
     with model_store.writing(version) as staging:
         synth.save(staging)
     path = model_store.path(version)
-    record = training_record(synth.config.to_dict(), tables, columns.label,
+    record = training_record(synth.model.config.to_dict(), tables, columns.label,
                              columns.discrete_columns, seconds, synth.history, left_out)
     record["stopping"] = synth.model.stopping
     model_store.write_json(version, TRAINING_SUMMARY, record)
