@@ -18,6 +18,7 @@ critic; the resolved value is what the saved model's configuration records.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from dagan_core.config import SynthesizerConfig
@@ -30,10 +31,9 @@ PACKED_PAC = 10
 
 def rarest_class_share(summaries: Iterable[PartySummary], label: str) -> float:
     """Share of the pooled rows held by the rarest label class present at any party."""
-    pooled: dict[object, int] = {}
+    pooled: Counter = Counter()
     for summary in summaries:
-        for value, n in summary.category_counts.get(label, []):
-            pooled[value] = pooled.get(value, 0) + int(n)
+        pooled.update(summary.counts(label))
     counts = [n for n in pooled.values() if n > 0]
     return min(counts) / sum(counts) if counts else 1.0
 

@@ -184,6 +184,6 @@ def test_an_automatic_pac_is_resolved_by_the_coordinator_and_accepted_at_set_up(
     options = {k: v for k, v in TINY.items() if k != "pac"}
     local = make_synthesizer("dagan", **options).fit(three_parties(), label="y")
     remote = make_synthesizer("dagan", **options).fit(_federation(parties, certs), label="y")
-    # 'yes' is a third of the pooled rows: packs of 10, cut for the 40-row party
+    # 'yes' is about a third of the pooled rows: packs of 10 (cut for the 40-row party)
     assert remote.model.config.model.pac == local.model.config.model.pac == 10
     _assert_same_model(local, remote)
